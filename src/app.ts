@@ -1,0 +1,71 @@
+/**
+ * The gatehouse application: middleware order, routes and the single
+ * `onError`. Order matters:
+ *   1. security headers on every response (set after the handler runs),
+ *   2. configuration parsed once per request; nothing past this reads `env`,
+ *   3. routes.
+ */
+import { Hono } from "hono";
+import { configFor } from "./config";
+import type { AppEnv } from "./context";
+import { databaseFor } from "./db/client";
+import { classifyDatabaseError } from "./db/errors";
+import { ConfigurationError, GatehouseError } from "./error";
+import { describeError, log } from "./lib/log";
+import { renderError } from "./lib/render-error";
+import { COMMON_SECURITY_HEADERS } from "./lib/security-headers";
+import { rateLimit } from "./middleware/rate-limit";
+import { errorPage } from "./routes/error-page";
+import { health } from "./routes/health";
+
+/**
+ * Builds the Hono app. `index.ts` exports its `fetch`.
+ *
+ * @example
+ * const app = createApp();
+ * const res = await app.request("/health", {}, env);
+ */
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    await next();
+    for (const [k, v] of Object.entries(COMMON_SECURITY_HEADERS)) c.res.headers.set(k, v);
+  });
+
+  app.use(async (c, next) => {
+    const result = configFor(c.env);
+    if (!result.ok) throw new ConfigurationError(result.problems);
+    const config = result.config;
+    c.set("config", config);
+    c.set("db", () => databaseFor(config));
+    c.set("kv", c.env.AUTH_KV);
+    c.set("rateLimiter", c.env.AUTH_RATE_LIMITER);
+    await next();
+  });
+
+  app.use("/auth/signin/*", rateLimit("signin"));
+  app.use("/auth/callback/*", rateLimit("callback"));
+  app.use("/auth/token", rateLimit("token"));
+
+  app.route("/health", health);
+  app.route("/auth/error", errorPage);
+
+  app.notFound((c) => renderError(c.req.raw, "NotFound"));
+
+  app.onError((error, c) => {
+    const known = error instanceof GatehouseError ? error : classifyDatabaseError(error);
+    if (known) {
+      if (known instanceof ConfigurationError) {
+        log("error", "configuration_invalid", { problems: known.problems.map((p) => `${p.variable}:${p.problem}`).join(",") });
+      } else if (known.status >= 500) {
+        log("error", "request_failed", { code: known.code, path: c.req.path, ...describeError(known.cause) });
+      }
+      return renderError(c.req.raw, known.code, { extra: known.extra, headers: known.headers });
+    }
+    log("error", "unhandled_error", { path: c.req.path, ...describeError(error) });
+    return renderError(c.req.raw, "Internal");
+  });
+
+  return app;
+}

@@ -1,0 +1,256 @@
+/**
+ * The one definition of gatehouse's database (failure catalog F1, F11).
+ *
+ * `migrations/` is generated from this file by `npm run db:generate`, and
+ * `npm run db:check` fails CI when the two disagree (F4). Every surrogate
+ * primary key has a database-side default so a row inserted by hand, by
+ * another tool or by raw SQL always gets an id (F3).
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+/** `bytea` as `Uint8Array`, sent as Postgres hex text (`\x…`) over the HTTP driver. */
+export const bytea = customType<{ data: Uint8Array; driverData: string }>({
+  dataType: () => "bytea",
+  toDriver: (value) => `\\x${Array.from(value, (b) => b.toString(16).padStart(2, "0")).join("")}`,
+  fromDriver: (value) => {
+    if (typeof value !== "string") return new Uint8Array(value as ArrayLike<number>);
+    const hex = value.startsWith("\\x") ? value.slice(2) : value;
+    const out = new Uint8Array(hex.length / 2);
+    for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+    return out;
+  },
+});
+
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+const id = () => uuid("id").primaryKey().default(sql`gen_random_uuid()`);
+/** Lowercase hex SHA-256: 64 characters, checked in the database too. */
+const sha256Hex = (name: string) => text(name);
+
+export const membershipRole = pgEnum("membership_role", ["owner", "admin", "member"]);
+/**
+ * Discriminator of provider tokens. Deliberately without a default on the
+ * column: every insert must say which kind it writes (F12).
+ */
+export const providerTokenType = pgEnum("provider_token_type", ["user", "page"]);
+
+export const users = pgTable(
+  "users",
+  {
+    id: id(),
+    /** As the provider gave it; Kakao and Naver often give none. */
+    email: text("email"),
+    /** Lowercased, NFKC-normalized form used for matching; null when unmatchable. */
+    emailNormalized: text("email_normalized"),
+    emailVerifiedAt: timestamp("email_verified_at", { withTimezone: true }),
+    name: text("name"),
+    image: text("image"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true }),
+    disabledAt: timestamp("disabled_at", { withTimezone: true }),
+  },
+  (t) => [
+    // Two users can share an unverified address, never a verified one.
+    uniqueIndex("users_verified_email_key")
+      .on(t.emailNormalized)
+      .where(sql`${t.emailVerifiedAt} IS NOT NULL AND ${t.emailNormalized} IS NOT NULL`),
+  ],
+);
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** Provider id as configured: `github`, `google`, or an `oidc` instance id. */
+    provider: text("provider").notNull(),
+    providerSubject: text("provider_subject").notNull(),
+    /** Issuer URL for OpenID Connect providers. */
+    issuer: text("issuer"),
+    email: text("email"),
+    emailVerified: boolean("email_verified").notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("accounts_provider_subject_key").on(t.provider, t.providerSubject),
+    index("accounts_user_id_idx").on(t.userId),
+  ],
+);
+
+/** A refresh-token family: one row per browser sign-in, rotated in place. */
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    secretHash: sha256Hex("secret_hash").notNull(),
+    /** The hash before the latest rotation, accepted within the grace window. */
+    previousSecretHash: sha256Hex("previous_secret_hash"),
+    rotatedAt: timestamp("rotated_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
+    /** Sliding expiry, pushed forward on each rotation but never past `absoluteExpiresAt`. */
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    absoluteExpiresAt: timestamp("absolute_expires_at", { withTimezone: true }).notNull(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+  },
+  (t) => [
+    index("sessions_user_id_idx").on(t.userId),
+    index("sessions_expires_at_idx").on(t.expiresAt),
+    check("sessions_secret_hash_hex", sql`${t.secretHash} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+/**
+ * Strict single use of sign-in transactions: KV is eventually consistent, so
+ * the callback's batch inserts the state's hash here and a replay violates the
+ * primary key. The natural key is the hash itself.
+ */
+export const oauthConsumedStates = pgTable(
+  "oauth_consumed_states",
+  {
+    stateHash: sha256Hex("state_hash").primaryKey(),
+    consumedAt: timestamp("consumed_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("oauth_consumed_states_consumed_at_idx").on(t.consumedAt),
+    check("oauth_consumed_states_hash_hex", sql`${t.stateHash} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+export const organizations = pgTable(
+  "organizations",
+  {
+    id: id(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    personal: boolean("personal").notNull().default(false),
+    /** Set only on personal organizations: at most one per user. */
+    personalUserId: uuid("personal_user_id").references(() => users.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("organizations_slug_key").on(t.slug),
+    uniqueIndex("organizations_personal_user_key").on(t.personalUserId),
+    check("organizations_personal_owner", sql`${t.personal} = (${t.personalUserId} IS NOT NULL)`),
+  ],
+);
+
+export const memberships = pgTable(
+  "memberships",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: membershipRole("role").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("memberships_org_user_key").on(t.orgId, t.userId),
+    index("memberships_user_id_idx").on(t.userId),
+  ],
+);
+
+export const providerPages = pgTable(
+  "provider_pages",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    externalPageId: text("external_page_id").notNull(),
+    name: text("name").notNull(),
+    category: text("category"),
+    tasks: text("tasks").array().notNull().default(sql`'{}'::text[]`),
+    /** Set when the provider stopped returning the page; the row is kept. */
+    goneAt: timestamp("gone_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("provider_pages_org_provider_page_key").on(t.orgId, t.provider, t.externalPageId)],
+);
+
+export const providerTokens = pgTable(
+  "provider_tokens",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    accountId: uuid("account_id")
+      .notNull()
+      .references(() => accounts.id, { onDelete: "cascade" }),
+    pageId: uuid("page_id").references(() => providerPages.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    tokenType: providerTokenType("token_type").notNull(),
+    /** AES-256-GCM: 12-byte IV followed by ciphertext and tag. */
+    ciphertext: bytea("ciphertext").notNull(),
+    keyVersion: integer("key_version").notNull(),
+    scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  },
+  (t) => [
+    // F13: one active user token per (org, user, provider) and one active token per (org, page).
+    uniqueIndex("provider_tokens_active_user_key")
+      .on(t.orgId, t.userId, t.provider)
+      .where(sql`${t.deletedAt} IS NULL AND ${t.tokenType} = 'user'`),
+    uniqueIndex("provider_tokens_active_page_key")
+      .on(t.orgId, t.pageId)
+      .where(sql`${t.deletedAt} IS NULL AND ${t.pageId} IS NOT NULL`),
+    index("provider_tokens_user_id_idx").on(t.userId),
+    check("provider_tokens_page_iff_page_type", sql`(${t.tokenType} = 'page') = (${t.pageId} IS NOT NULL)`),
+  ],
+);
+
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** `user`, `service_client` or `system`. */
+    actorType: text("actor_type").notNull(),
+    actorId: text("actor_id"),
+    action: text("action").notNull(),
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "set null" }),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("audit_events_org_at_idx").on(t.orgId, t.at)],
+);

@@ -1,0 +1,25 @@
+/**
+ * The cron job: deletes expired sessions and consumed sign-in states older
+ * than a transaction can live, and logs the counts. One round trip.
+ */
+import { configFor } from "./config";
+import { databaseFor } from "./db/client";
+import { deleteExpiredRows } from "./db/housekeeping";
+import { describeError, log } from "./lib/log";
+
+/** @example await runHousekeeping(env, new Date()); */
+export async function runHousekeeping(env: object, now: Date): Promise<{ sessions: number; states: number } | null> {
+  const result = configFor(env);
+  if (!result.ok) {
+    log("error", "housekeeping_skipped_configuration", { problems: result.problems.map((p) => `${p.variable}:${p.problem}`).join(",") });
+    throw new Error("gatehouse configuration is invalid; housekeeping did not run");
+  }
+  try {
+    const counts = await deleteExpiredRows(databaseFor(result.config), now);
+    log("info", "housekeeping", { deletedSessions: counts.sessions, deletedStates: counts.states });
+    return counts;
+  } catch (error) {
+    log("error", "housekeeping_failed", describeError(error));
+    throw error;
+  }
+}

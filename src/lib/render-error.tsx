@@ -1,0 +1,38 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * Renders an error as JSON for API callers or as the error page for browsers.
+ * Bodies carry the stable code and safe extras only; never a stack or a value
+ * from the environment.
+ */
+import { ERROR_STATUS, type ConfigProblem, type ErrorCode } from "../error";
+import { ErrorPage, ERROR_TEXT } from "../pages/error";
+import { wantsHtml } from "./negotiate";
+import { HTML_SECURITY_HEADERS } from "./security-headers";
+
+export interface RenderErrorOptions {
+  status?: number;
+  extra?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/** @example return renderError(c.req.raw, "StateInvalid"); */
+export function renderError(request: Request, code: ErrorCode, options: RenderErrorOptions = {}): Response {
+  const status = options.status ?? ERROR_STATUS[code];
+  const headers = new Headers(options.headers);
+  headers.set("Cache-Control", "no-store");
+  if (wantsHtml(request)) {
+    const problems = options.extra?.problems as readonly ConfigProblem[] | undefined;
+    const html = "<!doctype html>" + String(<ErrorPage code={code} problems={problems} />);
+    headers.set("Content-Type", "text/html; charset=utf-8");
+    for (const [k, v] of Object.entries(HTML_SECURITY_HEADERS)) headers.set(k, v);
+    return new Response(html, { status, headers });
+  }
+  headers.set("Content-Type", "application/json");
+  const body = { error: snakeCase(code), code, message: ERROR_TEXT[code].explain, ...options.extra };
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** `OAuthSignin` → `oauth_signin`, `Configuration` → `configuration`: the JSON `error` member. */
+export function snakeCase(code: ErrorCode): string {
+  return code.replace(/^OAuth/, "Oauth").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+}

@@ -1,0 +1,54 @@
+/** @jsxImportSource hono/jsx */
+import type { ConfigProblem, ErrorCode } from "../error";
+import { Layout } from "./layout";
+
+/** Plain-language explanation and what to try, per stable error code. */
+export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; tryThis: string }> = {
+  Configuration: { title: "Server configuration problem", explain: "This sign-in service is not fully configured.", tryThis: "If you run it, fix the variables listed below and redeploy. Otherwise tell its operator." },
+  OAuthSignin: { title: "Could not start sign-in", explain: "The sign-in request could not be sent to the provider.", tryThis: "Go back and try again." },
+  OAuthCallback: { title: "Sign-in failed", explain: "The provider's answer could not be verified.", tryThis: "Start the sign-in again from the beginning." },
+  StateInvalid: { title: "Sign-in link expired", explain: "This sign-in attempt expired, was already used, or was started in another browser.", tryThis: "Start the sign-in again in this browser." },
+  AccessDenied: { title: "Access denied", explain: "The provider did not grant access, or this account is disabled.", tryThis: "Try again and approve the request, or use another account." },
+  AccountNotLinked: { title: "Account already exists", explain: "Another account already uses this email address.", tryThis: "Sign in with the method you used before, then link this one from your account page." },
+  ProviderUnavailable: { title: "Provider unavailable", explain: "The sign-in provider did not answer properly.", tryThis: "Wait a moment and try again, or use another provider." },
+  DatabaseUnavailable: { title: "Service unavailable", explain: "The service's database could not be reached.", tryThis: "Wait a moment and try again." },
+  SchemaBehind: { title: "Service being updated", explain: "The database schema is behind this version of the service.", tryThis: "If you run it, apply the pending migrations (npm run db:migrate). Otherwise try again later." },
+  StorageUnavailable: { title: "Service unavailable", explain: "Sign-in could not be started because storage is unavailable.", tryThis: "Wait a moment and try again." },
+  InvalidRequest: { title: "Invalid request", explain: "The request was malformed.", tryThis: "Go back and try again." },
+  InvalidRedirect: { title: "Invalid return address", explain: "The address to return to after sign-in is not allowed.", tryThis: "Start from the application you want to use." },
+  Unauthorized: { title: "Not signed in", explain: "You need to sign in first.", tryThis: "Sign in and try again." },
+  Forbidden: { title: "Not allowed", explain: "You do not have permission for this.", tryThis: "Ask an administrator for access." },
+  NotFound: { title: "Not found", explain: "There is nothing here.", tryThis: "Check the address." },
+  MethodNotAllowed: { title: "Not allowed", explain: "This address does not accept that kind of request.", tryThis: "Go back and use the page's buttons." },
+  UnsupportedMediaType: { title: "Unsupported request", explain: "The request body has the wrong type.", tryThis: "Send application/json." },
+  RateLimited: { title: "Too many attempts", explain: "There were too many requests from your network.", tryThis: "Wait a minute and try again." },
+  Internal: { title: "Something went wrong", explain: "An unexpected error happened on our side.", tryThis: "Try again. If it keeps happening, tell the operator." },
+};
+
+/** @example <ErrorPage code="StateInvalid" /> */
+export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigProblem[] }) {
+  const text = ERROR_TEXT[props.code];
+  return (
+    <Layout title={text.title}>
+      <h1>{text.title}</h1>
+      <p>{text.explain}</p>
+      {props.problems && props.problems.length > 0 ? (
+        <ul>
+          {props.problems.map((p) => (
+            <li>
+              <code>{p.variable}</code>: {p.problem.replaceAll("_", " ")}
+              {p.hint ? ` (${p.hint})` : ""}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      <p>{text.tryThis}</p>
+      <p class="muted">
+        Error code: <code>{props.code}</code>
+      </p>
+      <p>
+        <a href="/auth/signin">Back to sign-in</a>
+      </p>
+    </Layout>
+  );
+}

@@ -1,0 +1,21 @@
+/**
+ * `GET /health`: is the database reachable and at the schema this build
+ * expects? 503 names the missing migrations, so an operator knows which
+ * to apply (F4).
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../context";
+import { cachedSchemaStatus } from "../db/migrations";
+
+export const health = new Hono<AppEnv>().get("/", async (c) => {
+  c.header("Cache-Control", "no-store");
+  const status = await cachedSchemaStatus(c.var.db());
+  switch (status.state) {
+    case "ok":
+      return c.json({ status: "ok", database: "ok", schema: status.latest });
+    case "behind":
+      return c.json({ status: "degraded", database: "ok", schema: "behind", missing: status.missing }, 503);
+    case "unreachable":
+      return c.json({ status: "degraded", database: "unreachable" }, 503);
+  }
+});

@@ -1,0 +1,27 @@
+/** Values test/global-setup.ts provides to vitest.config.ts and tests (via inject). */
+declare module "vitest" {
+  export interface ProvidedContext {
+    /** Base URL of neon-local (GET /__stats, POST /__faults, …). */
+    neonLocalUrl: string;
+    /** neon-local's fetch endpoint: neonLocalUrl + "/sql". */
+    neonFetchEndpoint: string;
+    /** Connection string for neon(); placeholder credentials. */
+    databaseUrl: string;
+    /** "pg" when TEST_DATABASE_URL is set (real Postgres), else "pglite". */
+    databaseBackend: "pg" | "pglite";
+  }
+}
+
+/** Bindings the harness adds on top of test/bindings.ts. */
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      NEON_LOCAL_URL: string;
+      DATABASE_BACKEND: "pg" | "pglite";
+      NEON_FETCH_ENDPOINT: string;
+      DATABASE_URL: string;
+    }
+  }
+}
+
+export {};

@@ -1,0 +1,93 @@
+/**
+ * F2 and F5: every kind of configuration mistake is a named problem, reported
+ * all at once, without the value; the worker answers with a readable error
+ * instead of crashing deep in a provider call.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
+import { parseConfig } from "../../src/config";
+
+/** The test environment as plain strings (what the worker gets). */
+function baseEnv(): Record<string, unknown> {
+  return { ...(env as unknown as Record<string, unknown>) };
+}
+
+function problemsOf(overrides: Record<string, unknown>, remove: string[] = []) {
+  const e = { ...baseEnv(), ...overrides };
+  for (const k of remove) delete e[k];
+  const result = parseConfig(e);
+  return result.ok ? [] : result.problems;
+}
+
+describe("configuration", () => {
+  it("accepts the test environment and exposes typed values", () => {
+    const result = parseConfig(baseEnv());
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.config.authUrl.origin).toBe("https://auth.example.com");
+    expect(result.config.signingKeys[0]?.kid).toBe("test-key-1");
+    expect(result.config.encryptionKeys.map((k) => k.version)).toEqual([2, 1]);
+    expect(result.config.allowedAudiences[0]).toBe("https://api.example.com");
+    expect(result.config.providers.map((p) => p.id)).toEqual(expect.arrayContaining(["github", "google", "facebook", "naver", "kakao"]));
+    expect(Object.isFrozen(result.config)).toBe(true);
+  });
+
+  it.each([
+    ["missing", {}, ["GITHUB_CLIENT_SECRET"], { variable: "GITHUB_CLIENT_SECRET", problem: "missing" }],
+    ["empty", { GOOGLE_CLIENT_ID: "" }, [], { variable: "GOOGLE_CLIENT_ID", problem: "empty" }],
+    ["double-quoted", { GITHUB_CLIENT_ID: '"abc123"' }, [], { variable: "GITHUB_CLIENT_ID", problem: "quoted" }],
+    ["single-quoted", { NAVER_CLIENT_SECRET: "'naver-secret-0123456789'" }, [], { variable: "NAVER_CLIENT_SECRET", problem: "quoted" }],
+    ["whitespace-padded", { KAKAO_CLIENT_ID: " kakao " }, [], { variable: "KAKAO_CLIENT_ID", problem: "whitespace" }],
+    ["trailing newline", { FACEBOOK_CLIENT_SECRET: "facebook-secret-0123456789\n" }, [], { variable: "FACEBOOK_CLIENT_SECRET", problem: "whitespace" }],
+    ["malformed URL", { AUTH_URL: "auth.example.com" }, [], { variable: "AUTH_URL", problem: "invalid_url" }],
+    ["http outside localhost", { AUTH_URL: "http://auth.example.com" }, [], { variable: "AUTH_URL", problem: "invalid_url" }],
+    ["URL with a path where an origin is needed", { ALLOWED_ORIGINS: "https://app.example.com/path" }, [], { variable: "ALLOWED_ORIGINS", problem: "invalid_url" }],
+    ["secret too short", { GITHUB_CLIENT_SECRET: "short" }, [], { variable: "GITHUB_CLIENT_SECRET", problem: "too_short" }],
+    ["half a provider (id without secret)", { GOOGLE_CLIENT_SECRET: undefined }, ["GOOGLE_CLIENT_SECRET"], { variable: "GOOGLE_CLIENT_SECRET", problem: "missing" }],
+    ["half a provider (secret without id)", {}, ["NAVER_CLIENT_ID"], { variable: "NAVER_CLIENT_ID", problem: "missing" }],
+    ["signing keys not JSON", { AUTH_SIGNING_KEYS: "{not json" }, [], { variable: "AUTH_SIGNING_KEYS", problem: "invalid" }],
+    ["signing key without the private part", { AUTH_SIGNING_KEYS: JSON.stringify([{ kty: "EC", crv: "P-256", x: "a", y: "b", kid: "k" }]) }, [], { variable: "AUTH_SIGNING_KEYS", problem: "invalid" }],
+    ["encryption key of the wrong length", { TOKEN_ENCRYPTION_KEY: "1:c2hvcnQ" }, [], { variable: "TOKEN_ENCRYPTION_KEY", problem: "invalid" }],
+    ["database URL missing", {}, ["DATABASE_URL"], { variable: "DATABASE_URL", problem: "missing" }],
+    ["OIDC instance without issuer", { OIDC_PROVIDERS: "corp", OIDC_CORP_CLIENT_ID: "corp-client", OIDC_CORP_CLIENT_SECRET: "corp-secret-0123456789" }, [], { variable: "OIDC_CORP_ISSUER", problem: "missing" }],
+    ["number out of range", { SESSION_TTL_SECONDS: "5" }, [], { variable: "SESSION_TTL_SECONDS", problem: "invalid" }],
+  ])("%s is a named problem", (_name, overrides, remove, expected) => {
+    const problems = problemsOf(overrides, remove);
+    expect(problems).toContainEqual(expect.objectContaining(expected));
+  });
+
+  it("reports every problem at once and never includes a value", () => {
+    const secret = '"super-secret-value-123456"';
+    const problems = problemsOf({ GITHUB_CLIENT_SECRET: secret, AUTH_URL: "nope", GOOGLE_CLIENT_ID: " x " });
+    expect(problems.map((p) => p.variable).sort()).toEqual(["AUTH_URL", "GITHUB_CLIENT_SECRET", "GOOGLE_CLIENT_ID"]);
+    expect(JSON.stringify(problems)).not.toContain("super-secret-value");
+  });
+
+  it("a provider with no configuration at all is simply disabled, not a problem", () => {
+    const result = parseConfig({ ...baseEnv(), GITHUB_CLIENT_ID: undefined, GITHUB_CLIENT_SECRET: undefined });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect(result.config.providers.some((p) => p.id === "github")).toBe(false);
+  });
+
+  it("API routes answer 500 JSON naming the variables; browser routes a readable page; no value leaks", async () => {
+    const app = createApp();
+    const broken = { ...baseEnv(), GITHUB_CLIENT_SECRET: undefined, GOOGLE_CLIENT_SECRET: '"google-secret-value-xyz"' };
+    const api = await app.request("https://auth.example.com/health", {}, broken);
+    expect(api.status).toBe(500);
+    const body = (await api.json()) as { error: string; problems: { variable: string; problem: string }[] };
+    expect(body.error).toBe("configuration");
+    expect(body.problems).toContainEqual({ variable: "GITHUB_CLIENT_SECRET", problem: "missing", hint: expect.any(String) });
+    expect(body.problems).toContainEqual(expect.objectContaining({ variable: "GOOGLE_CLIENT_SECRET", problem: "quoted" }));
+    expect(JSON.stringify(body)).not.toContain("google-secret-value");
+
+    const page = await app.request("https://auth.example.com/auth/error?code=Configuration", { headers: { accept: "text/html" } }, broken);
+    expect(page.status).toBe(500);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    const html = await page.text();
+    expect(html).toContain("GITHUB_CLIENT_SECRET");
+    expect(html).toContain("GOOGLE_CLIENT_SECRET");
+    expect(html).not.toContain("google-secret-value");
+    expect(html).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

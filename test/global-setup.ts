@@ -1,0 +1,69 @@
+/// <reference path="./env.d.ts" />
+/**
+ * Vitest globalSetup (runs in Node, once per run): starts neon-local and
+ * builds the schema from migrations/ only, through the Neon HTTP protocol.
+ *
+ * With TEST_DATABASE_URL set, a fresh database gatehouse_test_<pid>_<random>
+ * is created on that Postgres server and dropped afterwards; otherwise PGlite
+ * runs in memory.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { TestProject } from "vitest/node";
+import { applyMigrations } from "../scripts/lib/migrations.js";
+import { startNeonLocal, type NeonLocal } from "../scripts/neon-local/index.js";
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const serverUrl = process.env.TEST_DATABASE_URL;
+  const scratch = serverUrl ? await createScratchDatabase(serverUrl) : undefined;
+
+  let local: NeonLocal;
+  try {
+    local = scratch
+      ? await startNeonLocal({ backend: "pg", pgUrl: scratch.url })
+      : await startNeonLocal({ backend: "pglite", memory: true });
+    await applyMigrations({ connectionString: local.connectionString, fetchEndpoint: local.fetchEndpoint });
+  } catch (err) {
+    await scratch?.drop();
+    throw err;
+  }
+  // Migrations are setup, not test traffic.
+  local.reset();
+
+  project.provide("neonLocalUrl", local.url);
+  project.provide("neonFetchEndpoint", local.fetchEndpoint);
+  project.provide("databaseUrl", local.connectionString);
+  project.provide("databaseBackend", local.backend);
+
+  return async () => {
+    await local.close();
+    await scratch?.drop();
+  };
+}
+
+/** Creates an empty database next to the one TEST_DATABASE_URL names. */
+async function createScratchDatabase(serverUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `gatehouse_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      try {
+        // FORCE: the pool may still be closing its connections.
+        await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/// <reference path="./test/env.d.ts" />
+import { existsSync } from "node:fs";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+import { testBindings } from "./test/bindings.ts";
+
+/**
+ * Tests run inside workerd (vitest-pool-workers). test/global-setup.ts starts
+ * neon-local in Node first; its address reaches the worker as bindings, so the
+ * worker uses the real Neon HTTP driver against it.
+ */
+export default defineConfig({
+  plugins: [
+    cloudflareTest(({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      ...(existsSync("./src/index.ts") ? { main: "./src/index.ts" } : {}),
+      miniflare: {
+        bindings: {
+          ...testBindings({ neonFetchEndpoint: inject("neonFetchEndpoint"), databaseUrl: inject("databaseUrl") }),
+          NEON_LOCAL_URL: inject("neonLocalUrl"),
+          DATABASE_BACKEND: inject("databaseBackend"),
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+  },
+});
