@@ -4,9 +4,12 @@
  * is collected and named (variable + kind) so an operator sees all of them
  * at once; values never appear in a problem (F2, F5).
  */
-import { z } from "zod";
 import type { ConfigProblem } from "./error";
-import { readRaw } from "./lib/env-value";
+import { ConfigReader, type SigningJwk } from "./lib/config-reader";
+import { isLocalHost } from "./lib/env-value";
+
+export { isLocalHost };
+export type { SigningJwk };
 
 export type ProviderKind = "github" | "google" | "facebook" | "naver" | "kakao" | "oidc";
 
@@ -51,16 +54,7 @@ export interface Config {
   providers: readonly ProviderConfig[];
 }
 
-const signingJwk = z.object({
-  kty: z.literal("EC"),
-  crv: z.literal("P-256"),
-  alg: z.literal("ES256").optional(),
-  kid: z.string().min(1).max(200),
-  x: z.string().min(1),
-  y: z.string().min(1),
-  d: z.string().min(1),
-});
-export type SigningJwk = z.infer<typeof signingJwk>;
+
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
 
@@ -72,154 +66,6 @@ const BUILT_IN_PROVIDERS: readonly { id: Exclude<ProviderKind, "oidc">; name: st
   { id: "kakao", name: "Kakao", prefix: "KAKAO" },
 ];
 
-const MIN_SECRET_LENGTH = 16;
-
-/** Collects problems while reading; each reader returns undefined when the value is unusable. */
-class Reader {
-  readonly problems: ConfigProblem[] = [];
-  constructor(private readonly env: Record<string, unknown>) {}
-
-  private problem(variable: string, problem: ConfigProblem["problem"], hint?: string): undefined {
-    this.problems.push(hint === undefined ? { variable, problem } : { variable, problem, hint });
-    return undefined;
-  }
-
-  /** The raw string, `undefined` if absent (no problem recorded) or invalid (problem recorded). */
-  optional(variable: string): string | undefined {
-    const raw = readRaw(this.env, variable);
-    if (raw === undefined) return undefined;
-    if (!raw.ok) {
-      this.problems.push(raw.problem);
-      return undefined;
-    }
-    return raw.value;
-  }
-
-  required(variable: string, hint?: string): string | undefined {
-    if (readRaw(this.env, variable) === undefined) return this.problem(variable, "missing", hint);
-    return this.optional(variable);
-  }
-
-  has(variable: string): boolean {
-    return readRaw(this.env, variable) !== undefined;
-  }
-
-  url(variable: string, value: string | undefined, { originOnly = false } = {}): URL | undefined {
-    if (value === undefined) return undefined;
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return this.problem(variable, "invalid_url", "an absolute http(s) URL");
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") return this.problem(variable, "invalid_url", "http or https only");
-    if (url.username || url.password) return this.problem(variable, "invalid_url", "no credentials in the URL");
-    if (url.protocol === "http:" && !isLocalHost(url.hostname)) {
-      return this.problem(variable, "invalid_url", "https is required except for localhost");
-    }
-    if (originOnly && (url.pathname !== "/" || url.search || url.hash)) {
-      return this.problem(variable, "invalid_url", "an origin only: scheme, host and port, no path");
-    }
-    return url;
-  }
-
-  origins(variable: string): string[] {
-    const value = this.optional(variable);
-    if (value === undefined) return [];
-    const out: string[] = [];
-    for (const part of value.split(",")) {
-      const url = this.url(variable, part.trim(), { originOnly: true });
-      if (url === undefined) return [];
-      out.push(url.origin);
-    }
-    return out;
-  }
-
-  seconds(variable: string, fallback: number, min: number, max: number): number {
-    const value = this.optional(variable);
-    if (value === undefined) return fallback;
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-      this.problem(variable, "invalid", `a whole number of seconds from ${min} to ${max}`);
-      return fallback;
-    }
-    return n;
-  }
-
-  secret(variable: string, value: string | undefined): string | undefined {
-    if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
-      return this.problem(variable, "too_short", `at least ${MIN_SECRET_LENGTH} characters`);
-    }
-    return value;
-  }
-
-  /** A provider is enabled by its id; one of the two credentials alone is a problem. */
-  credentials(prefix: string): { clientId: string; clientSecret: string } | undefined {
-    const idVar = `${prefix}_CLIENT_ID`;
-    const secretVar = `${prefix}_CLIENT_SECRET`;
-    if (!this.has(idVar) && !this.has(secretVar)) return undefined;
-    const clientId = this.required(idVar, `set it, or remove ${secretVar} to disable the provider`);
-    const clientSecret = this.secret(
-      secretVar,
-      this.required(secretVar, `set it, or remove ${idVar} to disable the provider`),
-    );
-    return clientId !== undefined && clientSecret !== undefined ? { clientId, clientSecret } : undefined;
-  }
-
-  scopes(variable: string): string[] {
-    const value = this.optional(variable);
-    if (value === undefined) return [];
-    const scopes = value.split(/[\s,]+/).filter(Boolean);
-    if (scopes.some((s) => !/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
-      this.problem(variable, "invalid", "scope names separated by spaces or commas");
-      return [];
-    }
-    return scopes;
-  }
-
-  signingKeys(): SigningJwk[] {
-    const variable = "AUTH_SIGNING_KEYS";
-    const value = this.required(variable, "run `npm run keys:generate`");
-    if (value === undefined) return [];
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(value);
-    } catch {
-      this.problem(variable, "invalid", "a JSON array of private ES256 JWKs; run `npm run keys:generate`");
-      return [];
-    }
-    const result = z.array(signingJwk).min(1).safeParse(parsed);
-    if (!result.success) {
-      this.problem(variable, "invalid", "a non-empty JSON array of private P-256 JWKs, each with a kid");
-      return [];
-    }
-    const kids = new Set(result.data.map((k) => k.kid));
-    if (kids.size !== result.data.length) {
-      this.problem(variable, "invalid", "every key needs a distinct kid");
-      return [];
-    }
-    return result.data;
-  }
-
-  encryptionKeys(): { version: number; key: Uint8Array }[] {
-    const variable = "TOKEN_ENCRYPTION_KEY";
-    const hint = "`<version>:<base64url of 32 random bytes>`, newest first, comma-separated";
-    const value = this.required(variable, hint);
-    if (value === undefined) return [];
-    const keys: { version: number; key: Uint8Array }[] = [];
-    for (const entry of value.split(",")) {
-      const match = /^(\d{1,6}):([A-Za-z0-9_-]{43}=?)$/.exec(entry.trim());
-      const key = match?.[2] === undefined ? undefined : decodeBase64Url(match[2]);
-      if (!match || key?.length !== 32 || keys.some((k) => k.version === Number(match[1]))) {
-        this.problem(variable, "invalid", hint);
-        return [];
-      }
-      keys.push({ version: Number(match[1]), key });
-    }
-    return keys;
-  }
-}
-
 /**
  * Parses and validates the worker's environment.
  *
@@ -228,7 +74,7 @@ class Reader {
  * if (!result.ok) throw new ConfigurationError(result.problems);
  */
 export function parseConfig(env: Record<string, unknown>): ConfigResult {
-  const r = new Reader(env);
+  const r = new ConfigReader(env);
 
   const authUrl = r.url("AUTH_URL", r.required("AUTH_URL", "the worker's public origin"), { originOnly: true });
   const databaseUrl = r.required("DATABASE_URL", "the Neon connection string");
@@ -312,18 +158,6 @@ export function configFor(env: object): ConfigResult {
   return result;
 }
 
-export function isLocalHost(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]" || hostname.endsWith(".localhost");
-}
-
-function decodeBase64Url(value: string): Uint8Array | undefined {
-  try {
-    const b64 = value.replace(/=+$/, "").replaceAll("-", "+").replaceAll("_", "/");
-    return Uint8Array.from(atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4)), (c) => c.charCodeAt(0));
-  } catch {
-    return undefined;
-  }
-}
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object" && !(value instanceof URL) && !ArrayBuffer.isView(value)) {
