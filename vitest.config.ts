@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { testBindings } from "./test/bindings.ts";
+import { outboundService } from "./test/outbound.ts";
 
 /**
  * Tests run inside workerd (vitest-pool-workers). test/global-setup.ts starts
@@ -15,8 +16,14 @@ export default defineConfig({
       wrangler: { configPath: "./wrangler.toml" },
       ...(existsSync("./src/index.ts") ? { main: "./src/index.ts" } : {}),
       miniflare: {
+        // Provider hostnames → test/fakes; localhost passes through.
+        outboundService,
         bindings: {
-          ...testBindings({ neonFetchEndpoint: inject("neonFetchEndpoint"), databaseUrl: inject("databaseUrl") }),
+          ...testBindings({
+            neonFetchEndpoint: inject("neonFetchEndpoint"),
+            databaseUrl: inject("databaseUrl"),
+            oidcIssuer: inject("oidcIssuer"),
+          }),
           NEON_LOCAL_URL: inject("neonLocalUrl"),
           DATABASE_BACKEND: inject("databaseBackend"),
         },

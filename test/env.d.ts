@@ -9,6 +9,8 @@ declare module "vitest" {
     databaseUrl: string;
     /** "pg" when TEST_DATABASE_URL is set (real Postgres), else "pglite". */
     databaseBackend: "pg" | "pglite";
+    /** Issuer URL of the local oidc-provider started by global-setup. */
+    oidcIssuer: string;
   }
 }
 

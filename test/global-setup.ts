@@ -5,12 +5,14 @@
  *
  * With TEST_DATABASE_URL set, a fresh database gatehouse_test_<pid>_<random>
  * is created on that Postgres server and dropped afterwards; otherwise PGlite
- * runs in memory.
+ * runs in memory. Then the local OpenID provider (oidc-provider) starts on a
+ * free port: the worker signs in against it as the `oidc` provider "local".
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { applyMigrations } from "../scripts/lib/migrations.js";
+import { startLocalOidcProvider } from "../scripts/local-oidc/index.js";
 import { startNeonLocal, type NeonLocal } from "../scripts/neon-local/index.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -35,7 +37,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("databaseUrl", local.connectionString);
   project.provide("databaseBackend", local.backend);
 
+  const oidc = await startLocalOidcProvider({
+    port: 0,
+    clients: [
+      {
+        client_id: "gatehouse-test",
+        client_secret: "gatehouse-test-secret-0123456789",
+        redirect_uris: ["https://auth.example.com/auth/callback/local"],
+      },
+    ],
+  });
+  project.provide("oidcIssuer", oidc.issuer);
+
   return async () => {
+    await oidc.close();
     await local.close();
     await scratch?.drop();
   };
