@@ -43,9 +43,13 @@ function devSecrets(): DevSecrets {
   return secrets;
 }
 
+/** dotenv format; single quotes keep JSON values literal (dotenv does not unescape them). */
 function envFile(values: Record<string, string>): string {
   return Object.entries(values)
-    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .map(([k, v]) => {
+      if (v.includes("'") || v.includes("\n")) throw new Error(`dev: cannot write ${k} to an env file`);
+      return `${k}='${v}'`;
+    })
     .join("\n");
 }
 

@@ -3,7 +3,9 @@
  * `onError`. Order matters:
  *   1. security headers on every response (set after the handler runs),
  *   2. configuration parsed once per request; nothing past this reads `env`,
- *   3. routes.
+ *   3. per-IP rate limits on the sign-in start and callback,
+ *   4. routes (each route group adds its own CORS/CSRF middleware),
+ *   5. the single onError, rendering JSON or the error page.
  */
 import { Hono } from "hono";
 import { configFor } from "./config";
@@ -15,8 +17,17 @@ import { describeError, log } from "./lib/log";
 import { renderError } from "./lib/render-error";
 import { COMMON_SECURITY_HEADERS } from "./lib/security-headers";
 import { rateLimit } from "./middleware/rate-limit";
+import { callback } from "./routes/callback";
 import { errorPage } from "./routes/error-page";
 import { health } from "./routes/health";
+import { link } from "./routes/link";
+import { orgs } from "./routes/orgs";
+import { session } from "./routes/session";
+import { sessions } from "./routes/sessions";
+import { signin } from "./routes/signin";
+import { signout } from "./routes/signout";
+import { token } from "./routes/token";
+import { wellKnown } from "./routes/well-known";
 
 /**
  * Builds the Hono app. `index.ts` exports its `fetch`.
@@ -46,10 +57,19 @@ export function createApp(): Hono<AppEnv> {
 
   app.use("/auth/signin/*", rateLimit("signin"));
   app.use("/auth/callback/*", rateLimit("callback"));
-  app.use("/auth/token", rateLimit("token"));
+  // /auth/token is limited inside its route, after CORS (src/routes/token.ts).
 
   app.route("/health", health);
   app.route("/auth/error", errorPage);
+  app.route("/.well-known", wellKnown);
+  app.route("/auth/session", session);
+  app.route("/auth/sessions", sessions);
+  app.route("/auth/token", token);
+  app.route("/auth/signout", signout);
+  app.route("/auth/signin", signin);
+  app.route("/auth/callback", callback);
+  app.route("/auth/link", link);
+  app.route("/api/orgs", orgs);
 
   app.notFound((c) => renderError(c.req.raw, "NotFound"));
 

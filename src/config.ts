@@ -5,11 +5,11 @@
  * at once; values never appear in a problem (F2, F5).
  */
 import type { ConfigProblem } from "./error";
-import { ConfigReader, type SigningJwk } from "./lib/config-reader";
+import { ConfigReader, type ServiceClientConfig, type SigningJwk } from "./lib/config-reader";
 import { isLocalHost } from "./lib/env-value";
 
 export { isLocalHost };
-export type { SigningJwk };
+export type { ServiceClientConfig, SigningJwk };
 
 export type ProviderKind = "github" | "google" | "facebook" | "naver" | "kakao" | "oidc";
 
@@ -52,6 +52,8 @@ export interface Config {
   };
   facebook: { graphVersion: string };
   providers: readonly ProviderConfig[];
+  /** Backends allowed to read provider tokens of some organizations (AUTH_SERVICE_CLIENTS); empty = none. */
+  serviceClients: readonly ServiceClientConfig[];
 }
 
 
@@ -85,6 +87,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   const fetchEndpoint = fetchEndpointRaw === undefined ? null : (r.url("NEON_FETCH_ENDPOINT", fetchEndpointRaw) ?? null);
   const signingKeys = r.signingKeys();
   const encryptionKeys = r.encryptionKeys();
+  const serviceClients = r.serviceClients();
 
   const allowedAudiences = r.optional("ALLOWED_AUDIENCES")?.split(",").map((a) => a.trim()).filter(Boolean) ?? [];
   const sessionTtlSeconds = r.seconds("SESSION_TTL_SECONDS", 300, 60, 3600);
@@ -139,6 +142,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     sessions,
     facebook: { graphVersion },
     providers,
+    serviceClients,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -38,6 +38,10 @@ export function testBindings(ctx: HarnessContext): Record<string, string> {
     NAVER_CLIENT_SECRET: "test-naver-secret-0123456789",
     KAKAO_CLIENT_ID: "test-kakao-client",
     KAKAO_CLIENT_SECRET: "test-kakao-secret-0123456789",
+    // Secret "test-backend-secret-0123456789"; test/orgs/ adds clients for the orgs it creates.
+    AUTH_SERVICE_CLIENTS: JSON.stringify([
+      { id: "test-backend", secretHash: "9cadf461939e14b9b5f36427ea32a3d155d51b2402ce98deabad186d1f379053", orgs: ["test-service-org"] },
+    ]),
     ...(ctx.oidcIssuer
       ? {
           OIDC_PROVIDERS: "local",

@@ -65,7 +65,7 @@ beforeAll(async () => {
 });
 
 beforeEach(async () => {
-  await clearFaults();
+  await clearFaults(SCOPE);
   await resetStats(SCOPE);
 });
 

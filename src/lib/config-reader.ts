@@ -19,6 +19,21 @@ export const signingJwk = z.object({
 });
 export type SigningJwk = z.infer<typeof signingJwk>;
 
+/**
+ * One entry of `AUTH_SERVICE_CLIENTS`: a backend that may read provider
+ * tokens of the listed organizations (slugs or ids). Only the SHA-256 of its
+ * secret is configured; `npm run service-client:generate` prints both.
+ */
+export const serviceClient = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+  secretHash: z.string().regex(/^[0-9a-f]{64}$/),
+  orgs: z
+    .array(z.string().regex(/^(?:[a-z0-9-]{3,40}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/))
+    .min(1)
+    .max(1000),
+});
+export type ServiceClientConfig = z.infer<typeof serviceClient>;
+
 const MIN_SECRET_LENGTH = 16;
 
 export class ConfigReader {
@@ -142,6 +157,31 @@ export class ConfigReader {
     const kids = new Set(result.data.map((k) => k.kid));
     if (kids.size !== result.data.length) {
       this.problem(variable, "invalid", "every key needs a distinct kid");
+      return [];
+    }
+    return result.data;
+  }
+
+  /** `AUTH_SERVICE_CLIENTS`: optional (absent = no service clients); malformed = a named problem (F5). */
+  serviceClients(): ServiceClientConfig[] {
+    const variable = "AUTH_SERVICE_CLIENTS";
+    const hint = 'a JSON array of {"id","secretHash","orgs"}; run `npm run service-client:generate`';
+    const value = this.optional(variable);
+    if (value === undefined) return [];
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      this.problem(variable, "invalid", hint);
+      return [];
+    }
+    const result = z.array(serviceClient).safeParse(parsed);
+    if (!result.success) {
+      this.problem(variable, "invalid", `${hint}: id lowercase [a-z0-9._-], secretHash 64 lowercase hex, orgs non-empty slugs or ids`);
+      return [];
+    }
+    if (new Set(result.data.map((c) => c.id)).size !== result.data.length) {
+      this.problem(variable, "invalid", "every service client needs a distinct id");
       return [];
     }
     return result.data;

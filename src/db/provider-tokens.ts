@@ -1,0 +1,165 @@
+/**
+ * Provider tokens of an organization: the statement builders the connect
+ * flow puts in its ONE batch, disconnect, and the service clients' read of a
+ * member's own token (read + audit in one statement).
+ *
+ * Two rules from the failure catalog shape every insert here:
+ * - F12: `token_type` is ALWAYS written explicitly ('user' or 'page'); the
+ *   column has no default, so forgetting it is an error, never a wrong value.
+ * - F13: the previous active token is soft-deleted first (history is kept),
+ *   and the insert still upserts into the active row on conflict, so a
+ *   concurrent reconnect can neither violate the partial unique index nor
+ *   leave two active tokens.
+ */
+import { and, eq, isNull, sql } from "drizzle-orm";
+import { auditInsert } from "./audit";
+import type { Database } from "./client";
+import type { OrgRef } from "./orgs";
+import { sealedRow, type SealedTokenRow } from "./pages";
+import { providerPages, providerTokens } from "./schema";
+import { serviceClientOrg } from "./service-scope";
+
+/** A token already sealed with `lib/crypto.ts` `seal` (see `orgs/provider-token-secret.ts` for its AAD). */
+export interface SealedTokenInput {
+  ciphertext: Uint8Array;
+  keyVersion: number;
+  scopes: readonly string[];
+  expiresAt: Date | null;
+}
+
+interface TokenOwner {
+  orgId: string;
+  userId: string;
+  /** The `accounts` row the token was granted to. */
+  accountId: string;
+  provider: string;
+}
+
+/**
+ * Batch items replacing the user's active `token_type='user'` token of
+ * (org, user, provider): soft-delete the old one, insert the new one.
+ *
+ * @example
+ * await db.batch([...replaceUserTokenStatements(db, { orgId, userId, accountId, provider: "facebook", token: sealed })]);
+ */
+export function replaceUserTokenStatements(db: Database, input: TokenOwner & { token: SealedTokenInput }) {
+  const { orgId, userId, accountId, provider, token } = input;
+  const retire = db
+    .update(providerTokens)
+    .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(providerTokens.orgId, orgId),
+        eq(providerTokens.userId, userId),
+        eq(providerTokens.provider, provider),
+        eq(providerTokens.tokenType, "user"),
+        isNull(providerTokens.deletedAt),
+      ),
+    );
+  const insert = db
+    .insert(providerTokens)
+    .values({ orgId, userId, accountId, provider, tokenType: "user", pageId: null, ...sealedColumns(token) })
+    .onConflictDoUpdate({
+      target: [providerTokens.orgId, providerTokens.userId, providerTokens.provider],
+      targetWhere: sql`deleted_at IS NULL AND token_type = 'user'`,
+      set: { accountId, tokenType: "user", ...sealedColumns(token), updatedAt: sql`now()` },
+    });
+  return [retire, insert] as const;
+}
+
+/**
+ * Batch items replacing the active token of the page `externalPageId` of
+ * (org, provider): soft-delete the page's old token (whoever connected it),
+ * insert the new one as `token_type='page'`. The page is found by a
+ * subselect, so put these AFTER `syncPagesStatements` in the same batch.
+ *
+ * @example
+ * await db.batch([...syncPagesStatements(db, { orgId, provider, pages }), ...pages.flatMap((p, i) => replacePageTokenStatements(db, { orgId, userId, accountId, provider, externalPageId: p.externalId, token: sealed[i] }))]);
+ */
+export function replacePageTokenStatements(db: Database, input: TokenOwner & { externalPageId: string; token: SealedTokenInput }) {
+  const { orgId, userId, accountId, provider, token } = input;
+  const pageId = sql`(SELECT ${providerPages.id} FROM ${providerPages} WHERE ${providerPages.orgId} = ${orgId}::uuid AND ${providerPages.provider} = ${provider} AND ${providerPages.externalPageId} = ${input.externalPageId})`;
+  const retire = db
+    .update(providerTokens)
+    .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(providerTokens.orgId, orgId), eq(providerTokens.pageId, pageId), isNull(providerTokens.deletedAt)));
+  const insert = db
+    .insert(providerTokens)
+    .values({ orgId, userId, accountId, provider, tokenType: "page", pageId, ...sealedColumns(token) })
+    .onConflictDoUpdate({
+      target: [providerTokens.orgId, providerTokens.pageId],
+      targetWhere: sql`deleted_at IS NULL AND page_id IS NOT NULL`,
+      set: { userId, accountId, tokenType: "page", ...sealedColumns(token), updatedAt: sql`now()` },
+    });
+  return [retire, insert] as const;
+}
+
+/**
+ * Disconnect: soft-deletes every active token (user and page) the user holds
+ * for (org, provider). One statement; rows are kept for the record.
+ *
+ * @example
+ * await disconnectProviderStatement(db, { orgId, userId, provider: "facebook" });
+ */
+export function disconnectProviderStatement(db: Database, input: { orgId: string; userId: string; provider: string }) {
+  return db
+    .update(providerTokens)
+    .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(providerTokens.orgId, input.orgId),
+        eq(providerTokens.userId, input.userId),
+        eq(providerTokens.provider, input.provider),
+        isNull(providerTokens.deletedAt),
+      ),
+    );
+}
+
+/**
+ * A member's active, unexpired `token_type='user'` token of (org, user,
+ * provider) for a service client allowed for the org, and its
+ * `provider_token.read` audit row, in ONE statement. `null` for every way
+ * it can fail (org not allowed, not a member, disabled user, no token).
+ * `providerSubject` is the AAD input (`providerTokenAad`).
+ *
+ * @example
+ * const row = await readUserToken(db, { clientId, allowedOrgs, org: ref, userId, provider: "facebook" });
+ */
+export async function readUserToken(
+  db: Database,
+  input: { clientId: string; allowedOrgs: readonly string[]; org: OrgRef; userId: string; provider: string },
+): Promise<(SealedTokenRow & { userId: string; providerSubject: string }) | null> {
+  const actor = { type: "service_client", id: input.clientId } as const;
+  const result = await db.execute(sql`
+    WITH client_org AS (${serviceClientOrg(input.org, input.allowedOrgs)}),
+    tok AS (
+      SELECT t.id, t.org_id, t.user_id, t.provider, t.ciphertext, t.key_version, t.scopes, t.expires_at, a.provider_subject
+      FROM provider_tokens t
+      JOIN accounts a ON a.id = t.account_id
+      JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
+      JOIN users u ON u.id = t.user_id AND u.disabled_at IS NULL
+      WHERE t.org_id = (SELECT id FROM client_org) AND t.user_id = ${input.userId}::uuid AND t.provider = ${input.provider}::text
+        AND t.token_type = 'user' AND t.deleted_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+    ),
+    audit AS (${auditInsert(
+      {
+        actor,
+        action: "provider_token.read",
+        orgId: sql`tok.org_id`,
+        targetType: "provider_token",
+        targetId: sql`tok.id::text`,
+        metadata: sql`jsonb_build_object('provider', tok.provider, 'userId', tok.user_id)`,
+      },
+      sql`tok`,
+    )})
+    SELECT tok.id, tok.org_id, tok.user_id, tok.provider, encode(tok.ciphertext, 'hex') AS ciphertext_hex, tok.key_version,
+           tok.scopes, tok.expires_at, tok.provider_subject
+    FROM tok`);
+  const row = result.rows[0];
+  if (!row) return null;
+  return { ...sealedRow(row), userId: String(row.user_id), providerSubject: String(row.provider_subject) };
+}
+
+function sealedColumns(token: SealedTokenInput) {
+  return { ciphertext: token.ciphertext, keyVersion: token.keyVersion, scopes: [...token.scopes], expiresAt: token.expiresAt };
+}

@@ -1,0 +1,82 @@
+/**
+ * The org API (`/api/orgs…`) takes a user access token minted by
+ * `POST /auth/token` as `Authorization: Bearer <jwt>` and checks it the way
+ * any backend would (src/tokens/verify-local.ts). No cookies are read, so
+ * these routes need no CSRF defence; CORS lets ALLOWED_ORIGINS call them
+ * without credentials.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../context";
+import { GatehouseError } from "../error";
+import { verifyAccessTokenLocal } from "../tokens/verify-local";
+import { isAllowedOrigin } from "./cors";
+
+/** The caller, as its verified access token says. */
+export interface BearerCaller {
+  userId: string;
+  /** The browser session the token was minted from, if any. */
+  sessionId: string | null;
+}
+
+/** AppEnv plus the verified caller: what handlers behind {@link requireBearer} see. */
+export interface BearerEnv {
+  Bindings: AppEnv["Bindings"];
+  Variables: AppEnv["Variables"] & { caller: BearerCaller };
+}
+
+const INVALID_TOKEN = { "WWW-Authenticate": 'Bearer error="invalid_token"' };
+const PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+/**
+ * Requires a valid access token; sets `c.var.caller`. A missing, malformed,
+ * expired, foreign or otherwise invalid token is a 401 with
+ * `WWW-Authenticate: Bearer error="invalid_token"`, before any database work.
+ *
+ * @example
+ * orgs.get("/", requireBearer(), (c) => c.json({ me: c.var.caller.userId }));
+ */
+export function requireBearer(): MiddlewareHandler<BearerEnv> {
+  return async (c, next) => {
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(c.req.header("authorization")?.trim() ?? "");
+    if (!match?.[1]) throw unauthorized("An access token is required: Authorization: Bearer <token>.");
+    const result = await verifyAccessTokenLocal(c.var.config, match[1]);
+    if (!result.ok) throw unauthorized("The access token is not valid.");
+    const sid = result.claims.sid;
+    c.set("caller", { userId: result.claims.sub, sessionId: typeof sid === "string" ? sid : null });
+    await next();
+  };
+}
+
+/**
+ * CORS for the Bearer API: an origin listed in ALLOWED_ORIGINS (exact match)
+ * may send `Authorization` and JSON; no credentials (cookies) are involved.
+ *
+ * @example
+ * orgs.use("*", bearerCors());
+ */
+export function bearerCors(): MiddlewareHandler<AppEnv> {
+  const methods = "GET, POST, PATCH, DELETE";
+  return async (c, next) => {
+    const origin = c.req.header("origin");
+    const allowed = isAllowedOrigin(c.var.config.allowedOrigins, origin);
+    if (c.req.method === "OPTIONS") {
+      if (!allowed || c.req.header("access-control-request-method") === undefined) {
+        throw new GatehouseError("Forbidden", "This origin may not call this endpoint.", { headers: { Vary: "Origin" } });
+      }
+      return c.body(null, 204, {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": methods,
+        "Access-Control-Allow-Headers": "authorization, content-type",
+        "Access-Control-Max-Age": String(PREFLIGHT_MAX_AGE_SECONDS),
+        Vary: "Origin",
+      });
+    }
+    await next();
+    c.res.headers.append("Vary", "Origin");
+    if (allowed) c.res.headers.set("Access-Control-Allow-Origin", origin);
+  };
+}
+
+function unauthorized(message: string): GatehouseError {
+  return new GatehouseError("Unauthorized", message, { headers: INVALID_TOKEN });
+}

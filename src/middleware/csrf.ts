@@ -1,0 +1,76 @@
+/**
+ * Request guards for endpoints that act on the browser's cookies. SameSite=Lax
+ * already keeps cookies off cross-site POSTs; these checks do not rely on it.
+ */
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../context";
+import { GatehouseError } from "../error";
+import { isAllowedOrigin } from "./cors";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Unsafe methods need an `Origin` header equal to AUTH_URL's origin or one of
+ * ALLOWED_ORIGINS; a missing, `null` or other origin is a 403 before any
+ * cookie is read.
+ *
+ * @example
+ * signout.use(requireTrustedOrigin());
+ */
+export function requireTrustedOrigin(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const origin = c.req.header("origin");
+      const config = c.var.config;
+      if (origin !== config.authUrl.origin && !isAllowedOrigin(config.allowedOrigins, origin)) {
+        throw new GatehouseError("Forbidden", "The request did not come from an allowed origin.");
+      }
+    }
+    await next();
+  };
+}
+
+/**
+ * Only `application/json` request bodies: a cross-site HTML form or a
+ * `text/plain` fetch (both sent without a preflight) is a 415.
+ *
+ * @example
+ * token.use(requireJsonBody());
+ */
+export function requireJsonBody(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (!SAFE_METHODS.has(c.req.method)) {
+      const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+      if (type !== "application/json") {
+        throw new GatehouseError("UnsupportedMediaType", "Send the request body as application/json.");
+      }
+    }
+    await next();
+  };
+}
+
+/**
+ * `Cache-Control: no-store` on every response, errors included: these
+ * answers carry tokens or depend on cookies.
+ *
+ * @example
+ * token.use(noStore());
+ */
+export function noStore(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    c.res.headers.set("Cache-Control", "no-store");
+  };
+}
+
+/**
+ * A 405 with `Allow`, for methods a route does not accept.
+ *
+ * @example
+ * token.all("/", methodNotAllowed("POST"));
+ */
+export function methodNotAllowed(allow: string): MiddlewareHandler<AppEnv> {
+  return () => {
+    throw new GatehouseError("MethodNotAllowed", "This endpoint does not accept that method.", { headers: { Allow: allow } });
+  };
+}

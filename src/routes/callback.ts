@@ -1,0 +1,154 @@
+/**
+ * `GET /auth/callback/:provider`: finish a sign-in.
+ *
+ * Everything that can be checked without the provider is checked first
+ * (parameters, state, the browser binding cookie, the provider, `error=`):
+ * a rejection there writes nothing, sets no cookie and calls no provider
+ * endpoint. Then the provider exchanges the code, and ONE database batch
+ * (`db/signin.ts`) consumes the state and writes the user, account,
+ * organization, tokens and session. Cookies are set only after it committed.
+ */
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../context";
+import { runSignInBatch, providerTokenAad, type SignInRefusal } from "../db/signin";
+import { GatehouseError, type ErrorCode } from "../error";
+import { deleteTransaction, loadTransaction, type SignInTransaction } from "../kv/transactions";
+import { readCookie, serializeCookie } from "../lib/cookies";
+import { seal, sha256Hex } from "../lib/crypto";
+import { log } from "../lib/log";
+import { storedProfile } from "../lib/profile";
+import type { ProviderTokenSet, SignInProvider } from "../providers";
+import { setSessionCookies } from "../sessions/browser-session";
+import { mintRefreshToken } from "../sessions/refresh-token";
+import { callbackUrlFor, providerFromRoute, TRANSACTION_COOKIE } from "./signin";
+
+/** The state gatehouse mints: 32 random bytes, base64url. */
+const STATE_PATTERN = /^[A-Za-z0-9_-]{43}$/;
+/** Parameters that must appear at most once; a second copy is an attack or a broken client. */
+const SINGLE_PARAMETERS = ["state", "code", "iss", "error", "error_description", "error_uri"] as const;
+const MAX_CODE_LENGTH = 2048;
+
+const REFUSAL_ERRORS: Record<SignInRefusal, { code: ErrorCode; message: string }> = {
+  state_replayed: { code: "StateInvalid", message: "This sign-in was already completed." },
+  not_linked: { code: "AccountNotLinked", message: "Another account uses this email address." },
+  link_conflict: { code: "AccountAlreadyLinked", message: "This provider account is already linked to another user." },
+  link_user_missing: { code: "AccessDenied", message: "The account to link to no longer exists." },
+  disabled: { code: "AccessDenied", message: "This account is disabled." },
+};
+
+export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
+  const provider = providerFromRoute(c, c.req.param("provider"));
+  const callbackUrl = new URL(c.req.url);
+  const { state, stateHash, transaction } = await checkCallback(c, provider, callbackUrl.searchParams);
+
+  const { profile, tokens } = await provider.completeSignIn({
+    state,
+    codeVerifier: transaction.codeVerifier,
+    nonce: transaction.nonce,
+    redirectUri: callbackUrlFor(c.var.config.authUrl, provider.id),
+    scopes: transaction.scopes,
+    callbackUrl,
+  });
+  const stored = profile.provider === provider.id ? storedProfile(profile) : null;
+  if (!stored) throw new GatehouseError("OAuthCallback", "The provider did not return a usable account id.");
+
+  const now = new Date();
+  const refresh = await mintRefreshToken();
+  const { sessions } = c.var.config;
+  const result = await runSignInBatch(c.var.db(), {
+    stateHash,
+    profile: stored,
+    linkUserId: transaction.linkUserId,
+    token: await sealTokens(c, tokens, stored.provider, stored.subject),
+    session: {
+      sessionId: refresh.sessionId,
+      secretHash: refresh.secretHash,
+      ip: c.req.header("cf-connecting-ip") ?? null,
+      userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
+      now,
+      refreshTtlSeconds: sessions.refreshTtlSeconds,
+      absoluteTtlSeconds: sessions.refreshAbsoluteTtlSeconds,
+    },
+  });
+  // The state is consumed (or refused) in the database; the KV copy has no further use.
+  if (!(await deleteTransaction(c.var.kv, stateHash))) log("warn", "transaction_delete_failed", { provider: provider.id });
+
+  if (!result.ok) {
+    const { code, message } = REFUSAL_ERRORS[result.refusal];
+    log("info", "sign_in_refused", { provider: provider.id, refusal: result.refusal });
+    throw new GatehouseError(code, message, { extra: { provider: provider.id } });
+  }
+
+  log("info", "signed_in", { provider: provider.id, path: result.path });
+  await setSessionCookies(c, {
+    userId: result.userId,
+    sessionId: result.sessionId,
+    refreshToken: refresh.token,
+    now,
+    profile: result.profile,
+  });
+  c.header("Set-Cookie", serializeCookie(TRANSACTION_COOKIE, "", 0), { append: true });
+  c.header("Cache-Control", "no-store");
+  return c.redirect(transaction.redirectTo, 302);
+});
+
+/**
+ * The checks that need no provider and no database. Throws `OAuthCallback`
+ * for malformed or duplicated parameters, `StateInvalid` for a missing,
+ * unknown, expired, foreign-browser or other-provider state, and
+ * `AccessDenied`/`OAuthCallback` for the provider's `error=`.
+ */
+async function checkCallback(
+  c: Context<AppEnv>,
+  provider: SignInProvider,
+  params: URLSearchParams,
+): Promise<{ state: string; stateHash: string; transaction: SignInTransaction }> {
+  for (const name of SINGLE_PARAMETERS) {
+    if (params.getAll(name).length > 1) {
+      throw new GatehouseError("OAuthCallback", "The sign-in response repeats a parameter.");
+    }
+  }
+  const state = params.get("state");
+  if (state === null || !STATE_PATTERN.test(state)) throw stateInvalid();
+
+  const cookie = readCookie(c.req.header("cookie"), TRANSACTION_COOKIE);
+  if (cookie.kind !== "present") throw stateInvalid();
+
+  const stateHash = await sha256Hex(state);
+  const transaction = await loadTransaction(c.var.kv, stateHash, Date.now());
+  if (!transaction) throw stateInvalid();
+  if ((await sha256Hex(cookie.value)) !== transaction.bindingHash) throw stateInvalid();
+  if (transaction.provider !== provider.id) throw stateInvalid();
+
+  const error = params.get("error");
+  if (error !== null) {
+    // Only the code is kept, and only if it looks like one; the description is never shown.
+    const providerError = /^[A-Za-z0-9_.-]{1,64}$/.test(error) ? error : "unknown";
+    // The attempt is over; the database was never touched, so only KV is tidied.
+    if (!(await deleteTransaction(c.var.kv, stateHash))) log("warn", "transaction_delete_failed", { provider: provider.id });
+    throw new GatehouseError(providerError === "access_denied" ? "AccessDenied" : "OAuthCallback", "The provider did not sign you in.", {
+      extra: { provider: provider.id, providerError },
+    });
+  }
+  const code = params.get("code");
+  if (code === null || code.length === 0 || code.length > MAX_CODE_LENGTH || !/^[\x21-\x7e]+$/.test(code)) {
+    throw new GatehouseError("OAuthCallback", "The sign-in response has no valid code.");
+  }
+  return { state, stateHash, transaction };
+}
+
+function stateInvalid(): GatehouseError {
+  return new GatehouseError("StateInvalid", "The sign-in link expired, was already used, or was started in another browser.");
+}
+
+/** Encrypts the provider's token set (tokens, expiry, scopes) for its account's `provider_tokens` row. */
+async function sealTokens(c: Context<AppEnv>, tokens: ProviderTokenSet, provider: string, subject: string) {
+  const payload = JSON.stringify({
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    expiresAt: tokens.expiresAt?.toISOString() ?? null,
+    scopes: tokens.scopes,
+  });
+  const sealed = await seal(c.var.config.encryptionKeys, payload, providerTokenAad(provider, subject));
+  return { ...sealed, scopes: tokens.scopes, expiresAt: tokens.expiresAt };
+}

@@ -1,0 +1,101 @@
+/**
+ * `/api/orgs…`: organizations and memberships for signed-in users, with a
+ * Bearer access token from `POST /auth/token`. Each route is one database
+ * round trip, whose statement also checks the caller's membership and role.
+ * The service-client token reads are mounted from `org-tokens.ts`.
+ */
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../context";
+import { addMember, changeMemberRole, removeMember } from "../db/org-members";
+import { createOrg, getOrgForMember, listMembers, listOrgsForUser } from "../db/orgs";
+import { listPagesForMember } from "../db/pages";
+import { GatehouseError } from "../error";
+import { normalizeEmail, MAX_EMAIL_LENGTH } from "../lib/email";
+import { bearerCors, requireBearer } from "../middleware/bearer";
+import { noStore, requireJsonBody } from "../middleware/csrf";
+import { ROLES } from "../orgs/roles";
+import { slugCandidates, slugProblem } from "../orgs/slugs";
+import { orgTokens } from "./org-tokens";
+import { jsonBody, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
+
+// Printable text without control characters; trimmed.
+const orgName = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cf}]+$/u);
+const createOrgBody = z.strictObject({ name: orgName, slug: z.string().max(64).optional() });
+const addMemberBody = z.strictObject({ email: z.string().max(MAX_EMAIL_LENGTH), role: z.enum(ROLES).default("member") });
+const changeRoleBody = z.strictObject({ role: z.enum(ROLES) });
+
+const bearer = requireBearer();
+const json = requireJsonBody();
+
+export const orgs = new Hono<AppEnv>()
+  .use(noStore())
+  // Service clients first: their routes must never fall through to the Bearer ones.
+  .route("/", orgTokens)
+  .use(bearerCors())
+  .get("/", bearer, async (c) => {
+    return c.json({ orgs: await listOrgsForUser(c.var.db(), c.var.caller.userId) });
+  })
+  .post("/", json, bearer, async (c) => {
+    const body = await jsonBody(c, createOrgBody);
+    if (body.slug !== undefined) {
+      const problem = slugProblem(body.slug);
+      if (problem) throw new GatehouseError("InvalidRequest", "The slug is invalid.", { extra: { field: "slug", reason: problem } });
+    }
+    const result = await createOrg(c.var.db(), { userId: c.var.caller.userId, name: body.name, slugs: slugCandidates(body) });
+    if (!result.ok) {
+      if (result.reason === "slug_taken") throw new GatehouseError("SlugTaken", "This slug is taken.", { extra: { field: "slug" } });
+      throw new GatehouseError("AccessDenied", "This account cannot create organizations.");
+    }
+    return c.json({ org: result.org }, 201);
+  })
+  .get("/:org", bearer, async (c) => {
+    const org = await getOrgForMember(c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
+    if (!org) throw orgNotFound();
+    return c.json({ org });
+  })
+  .get("/:org/members", bearer, async (c) => {
+    const members = await listMembers(c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
+    if (!members) throw orgNotFound();
+    return c.json({ members });
+  })
+  .post("/:org/members", json, bearer, async (c) => {
+    const org = orgParam(c.req.param("org"));
+    const body = await jsonBody(c, addMemberBody);
+    const emailNormalized = normalizeEmail(body.email);
+    if (emailNormalized === null) throw new GatehouseError("InvalidRequest", "The email address is invalid.", { extra: { field: "email" } });
+    const result = await addMember(c.var.db(), { actorId: c.var.caller.userId, org, emailNormalized, role: body.role });
+    if (!result.ok) {
+      // Unknown address, unverified address and disabled user all read the same.
+      if (result.refusal === "target_not_found") throw new GatehouseError("NotFound", "No user with this verified email address.");
+      throw refusalError(result.refusal);
+    }
+    return c.json({ member: { userId: result.member.userId, role: result.member.role, joinedAt: result.member.at } }, 201);
+  })
+  .patch("/:org/members/:userId", json, bearer, async (c) => {
+    const org = orgParam(c.req.param("org"));
+    const targetId = uuidParam(c.req.param("userId"));
+    const body = await jsonBody(c, changeRoleBody);
+    const result = await changeMemberRole(c.var.db(), { actorId: c.var.caller.userId, org, targetId, role: body.role });
+    if (!result.ok) throw refusalError(result.refusal);
+    return c.json({ member: { userId: result.member.userId, role: result.member.role }, changed: result.changed });
+  })
+  .delete("/:org/members/:userId", bearer, async (c) => {
+    const org = orgParam(c.req.param("org"));
+    const targetId = uuidParam(c.req.param("userId"));
+    const result = await removeMember(c.var.db(), { actorId: c.var.caller.userId, org, targetId });
+    if (!result.ok) throw refusalError(result.refusal);
+    return c.json({ removed: result.member.userId });
+  })
+  .post("/:org/leave", bearer, async (c) => {
+    const org = orgParam(c.req.param("org"));
+    const me = c.var.caller.userId;
+    const result = await removeMember(c.var.db(), { actorId: me, org, targetId: me });
+    if (!result.ok) throw refusalError(result.refusal === "target_not_found" ? "not_member" : result.refusal);
+    return c.json({ left: true });
+  })
+  .get("/:org/pages", bearer, async (c) => {
+    const pages = await listPagesForMember(c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
+    if (!pages) throw orgNotFound();
+    return c.json({ pages });
+  });

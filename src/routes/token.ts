@@ -1,0 +1,64 @@
+/**
+ * `POST /auth/token`: an access token for an API, for SPAs on ALLOWED_ORIGINS
+ * calling with `credentials: "include"`. Order matters: CORS, then origin
+ * and content-type checks, then the body, and only then the cookies, so a
+ * refused request never touches the session or the database.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../context";
+import { rateLimit } from "../middleware/rate-limit";
+import { GatehouseError } from "../error";
+import { credentialedCors } from "../middleware/cors";
+import { methodNotAllowed, noStore, requireJsonBody, requireTrustedOrigin } from "../middleware/csrf";
+import { requireSession } from "../sessions/resolve";
+import { requestedScope, signAccessToken } from "../tokens/access-token";
+
+const MAX_BODY_LENGTH = 2048;
+
+export const token = new Hono<AppEnv>()
+  .use(noStore())
+  .use(credentialedCors(["POST"]))
+  // Inside CORS, so an allowed SPA can read its 429 and back off.
+  .use(rateLimit("token"))
+  .post("/", requireTrustedOrigin(), requireJsonBody(), async (c) => {
+    const config = c.var.config;
+    const request = parseTokenRequest(await c.req.text());
+    const audience = request.audience ?? config.allowedAudiences[0];
+    if (typeof audience !== "string" || !config.allowedAudiences.includes(audience)) {
+      throw new GatehouseError("InvalidRequest", "The audience is not one of ALLOWED_AUDIENCES.", { extra: { field: "audience" } });
+    }
+    const scope = requestedScope(request.scope);
+    if (scope === null) {
+      throw new GatehouseError("InvalidRequest", "Unsupported scope.", { extra: { field: "scope" } });
+    }
+    const s = await requireSession(c);
+    // requireTrustedOrigin guarantees an Origin header.
+    const clientId = c.req.header("origin") ?? config.authUrl.origin;
+    const { token: accessToken, expiresIn } = await signAccessToken(config, {
+      userId: s.userId,
+      sessionId: s.sessionId,
+      audience,
+      scope,
+      clientId,
+      now: new Date(),
+    });
+    return c.json({ access_token: accessToken, token_type: "Bearer", expires_in: expiresIn, scope });
+  })
+  .all("/", methodNotAllowed("POST"));
+
+/** The JSON body: empty or an object with optional `audience` and `scope`. */
+function parseTokenRequest(text: string): { audience?: unknown; scope?: unknown } {
+  if (text.length > MAX_BODY_LENGTH) throw new GatehouseError("InvalidRequest", "The request body is too large.");
+  if (text.trim() === "") return {};
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new GatehouseError("InvalidRequest", "The request body is not valid JSON.");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new GatehouseError("InvalidRequest", "The request body must be a JSON object.");
+  }
+  const { audience, scope } = body as Record<string, unknown>;
+  return { audience, scope };
+}

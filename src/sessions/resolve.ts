@@ -1,0 +1,155 @@
+/**
+ * Who is calling? The session JWT answers with zero database round trips
+ * (plus one KV read of the denylist); only when it is missing, expired,
+ * denylisted or unreadable does the refresh token go to the database, in
+ * exactly one round trip that also rotates it.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../context";
+import { refreshSession, type SessionProof } from "../db/sessions";
+import { GatehouseError } from "../error";
+import { readCookie, REFRESH_COOKIE, SESSION_COOKIE } from "../lib/cookies";
+import { describeError, log } from "../lib/log";
+import { isSessionDenied } from "../kv/denylist";
+import { verifySessionJwt, type SessionProfile } from "../tokens/session-jwt";
+import { clearSessionCookies, setSessionCookies, setSessionJwtCookie } from "./browser-session";
+import { hashSecret, mintRotatedSecret, parseRefreshToken } from "./refresh-token";
+import { denySessionIds } from "./revoke";
+
+export interface ResolvedSession {
+  userId: string;
+  sessionId: string;
+  /** True when this request rotated the refresh token (new cookies are on the response). */
+  rotated: boolean;
+  /** Which credential answered. */
+  via: "jwt" | "refresh";
+  profile: SessionProfile;
+  /** When the session ends unless used again (refresh-token sliding expiry, as last known). */
+  expiresAt: Date;
+}
+
+/**
+ * Resolves the caller's browser session, or `null`. New cookies are set on
+ * `c` when the refresh token was used; both cookies are cleared when a
+ * presented refresh token is refused, and the family is revoked on reuse.
+ * A duplicated or oversized session cookie means no session at all.
+ *
+ * @example
+ * const session = await resolveSession(c);
+ * if (!session) throw new GatehouseError("Unauthorized", "Sign in first.");
+ */
+export async function resolveSession(c: Context<AppEnv>): Promise<ResolvedSession | null> {
+  const now = new Date();
+  const header = c.req.header("cookie");
+  const sessionCookie = readCookie(header, SESSION_COOKIE);
+  const refreshCookie = readCookie(header, REFRESH_COOKIE);
+  if (sessionCookie.kind === "invalid" || refreshCookie.kind === "invalid") return null;
+  if (sessionCookie.kind === "present") {
+    const fromJwt = await sessionFromJwt(c, sessionCookie.value, now);
+    if (fromJwt) return fromJwt;
+  }
+  if (refreshCookie.kind === "present") return sessionFromRefresh(c, refreshCookie.value, now);
+  return null;
+}
+
+/**
+ * `resolveSession`, or a 401 `Unauthorized` error.
+ *
+ * @example
+ * const { userId } = await requireSession(c);
+ */
+export async function requireSession(c: Context<AppEnv>): Promise<ResolvedSession> {
+  const session = await resolveSession(c);
+  if (!session) throw new GatehouseError("Unauthorized", "There is no valid session.");
+  return session;
+}
+
+async function sessionFromJwt(c: Context<AppEnv>, jwt: string, now: Date): Promise<ResolvedSession | null> {
+  const result = await verifySessionJwt(c.var.config, jwt, now);
+  if (!result.ok) return null;
+  const { claims } = result;
+  try {
+    if (await isSessionDenied(c.var.kv, claims.sid)) return null;
+  } catch (error) {
+    // Without the denylist the JWT cannot be trusted; the database can still answer.
+    log("warn", "denylist_unavailable", describeError(error));
+    return null;
+  }
+  return {
+    userId: claims.sub,
+    sessionId: claims.sid,
+    rotated: false,
+    via: "jwt",
+    profile: { email: claims.email ?? null, name: claims.name ?? null, image: claims.picture ?? null },
+    expiresAt: new Date(claims.sess_exp * 1000),
+  };
+}
+
+async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date): Promise<ResolvedSession | null> {
+  const parsed = parseRefreshToken(value);
+  if (!parsed) {
+    clearSessionCookies(c);
+    return null;
+  }
+  const { sessions } = c.var.config;
+  const next = await mintRotatedSecret();
+  const outcome = await refreshSession(c.var.db(), {
+    sessionId: parsed.sessionId,
+    presentedHash: await hashSecret(parsed.secret),
+    nextHash: next.secretHash,
+    refreshTtlSeconds: sessions.refreshTtlSeconds,
+    graceSeconds: sessions.refreshGraceSeconds,
+  });
+  switch (outcome.outcome) {
+    case "rejected":
+      clearSessionCookies(c);
+      return null;
+    case "reused":
+      // A rotated-away secret came back after the grace window: assume it was stolen.
+      log("warn", "refresh_token_reused", { sessionId: outcome.sessionId });
+      clearSessionCookies(c);
+      await denySessionIds(c, [outcome.sessionId]);
+      return null;
+    case "rotated":
+    case "grace": {
+      const base = { userId: outcome.userId, sessionId: outcome.sessionId, now, profile: outcome.profile, sessionExpiresAt: outcome.expiresAt };
+      if (outcome.outcome === "rotated") {
+        await setSessionCookies(c, { ...base, refreshToken: `${outcome.sessionId}.${next.secret}` });
+      } else {
+        await setSessionJwtCookie(c, base);
+      }
+      return {
+        userId: outcome.userId,
+        sessionId: outcome.sessionId,
+        rotated: outcome.outcome === "rotated",
+        via: "refresh",
+        profile: outcome.profile,
+        expiresAt: outcome.expiresAt,
+      };
+    }
+  }
+}
+
+/**
+ * Proves who the caller is without rotating anything, for endpoints that
+ * make their own single query (sign-out, session management): the session
+ * JWT if valid and not denylisted, else the refresh token, whose secret the
+ * query itself checks. Never touches the database.
+ *
+ * @example
+ * const proof = await identifySession(c);
+ * if (proof) await revokeSessions(c.var.db(), proof, "current");
+ */
+export async function identifySession(c: Context<AppEnv>): Promise<SessionProof | null> {
+  const header = c.req.header("cookie");
+  const sessionCookie = readCookie(header, SESSION_COOKIE);
+  const refreshCookie = readCookie(header, REFRESH_COOKIE);
+  if (sessionCookie.kind === "invalid" || refreshCookie.kind === "invalid") return null;
+  if (sessionCookie.kind === "present") {
+    const fromJwt = await sessionFromJwt(c, sessionCookie.value, new Date());
+    if (fromJwt) return { kind: "jwt", sessionId: fromJwt.sessionId, userId: fromJwt.userId };
+  }
+  const parsed = refreshCookie.kind === "present" ? parseRefreshToken(refreshCookie.value) : null;
+  if (!parsed) return null;
+  return { kind: "refresh", sessionId: parsed.sessionId, secretHash: await hashSecret(parsed.secret) };
+}

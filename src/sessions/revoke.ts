@@ -1,0 +1,30 @@
+/**
+ * Revocation reaches the edge through the KV denylist: the database row is
+ * the truth for refresh tokens, the denylist stops session JWTs that are
+ * still within their lifetime.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../context";
+import { GatehouseError } from "../error";
+import { denySessions } from "../kv/denylist";
+import { describeError, log } from "../lib/log";
+import { SESSION_CLOCK_TOLERANCE_SECONDS } from "../tokens/session-jwt";
+
+/**
+ * Denylists session ids for as long as a session JWT naming them can still
+ * be accepted (its lifetime plus the clock tolerance). Awaited; a KV failure
+ * is a 503 `StorageUnavailable`, logged, never skipped silently.
+ *
+ * @example
+ * await denySessionIds(c, revokedIds);
+ */
+export async function denySessionIds(c: Context<AppEnv>, sessionIds: readonly string[]): Promise<void> {
+  if (sessionIds.length === 0) return;
+  const ttl = c.var.config.sessions.sessionTtlSeconds + SESSION_CLOCK_TOLERANCE_SECONDS;
+  try {
+    await denySessions(c.var.kv, sessionIds, ttl);
+  } catch (error) {
+    log("error", "denylist_write_failed", { count: sessionIds.length, ...describeError(error) });
+    throw new GatehouseError("StorageUnavailable", "The sign-out could not be propagated; try again.", { cause: error });
+  }
+}

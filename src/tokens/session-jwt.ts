@@ -1,0 +1,131 @@
+/**
+ * The session JWT: a short-lived ES256 token in the `__Host-gh_session`
+ * cookie, verified by the worker itself with zero database round trips.
+ *
+ * It can never pass for an access token, nor an access token for it: the
+ * header `typ` differs (`session+jwt` vs `at+jwt`) and so does the audience
+ * (`${AUTH_URL}/session`, which is never an allowed API audience).
+ */
+import { errors, jwtVerify, SignJWT, type JWSHeaderParameters } from "jose";
+import type { Config } from "../config";
+import { jwtShapeProblem } from "../verify";
+import { keyRingFor, SIGNING_ALG } from "./keys";
+
+export const SESSION_JWT_TYPE = "session+jwt";
+/** Edge clocks differ a little; the same bound backends get for access tokens (F7). */
+export const SESSION_CLOCK_TOLERANCE_SECONDS = 60;
+/** A cookie cannot be larger; anything bigger is refused before parsing. */
+export const MAX_SESSION_JWT_LENGTH = 4096;
+
+/** What a session JWT carries: enough to answer `/auth/session` without the database. */
+export interface SessionClaims {
+  /** The user id. */
+  sub: string;
+  /** The session (refresh family) id. */
+  sid: string;
+  iat: number;
+  exp: number;
+  email?: string;
+  name?: string;
+  picture?: string;
+  /** When the refresh family expires (as of this token's issue), seconds since the epoch. */
+  sess_exp: number;
+}
+
+/** The profile fields copied into the session JWT; `null` fields are left out. */
+export interface SessionProfile {
+  email: string | null;
+  name: string | null;
+  image: string | null;
+}
+
+export type SessionJwtResult =
+  | { ok: true; claims: SessionClaims }
+  | { ok: false; reason: "malformed" | "expired" | "invalid" };
+
+/** The audience of session JWTs: never one of ALLOWED_AUDIENCES (config keeps those external). */
+export function sessionAudience(config: Pick<Config, "authUrl">): string {
+  return `${config.authUrl.origin}/session`;
+}
+
+/**
+ * Signs a session JWT with the first signing key.
+ *
+ * @example
+ * const jwt = await signSessionJwt(config, { userId, sessionId, profile, sessionExpiresAt, now: new Date() });
+ */
+export async function signSessionJwt(
+  config: Pick<Config, "authUrl" | "signingKeys" | "sessions">,
+  input: { userId: string; sessionId: string; profile: SessionProfile; sessionExpiresAt: Date; now: Date },
+): Promise<string> {
+  const ring = await keyRingFor(config.signingKeys);
+  const iat = Math.floor(input.now.getTime() / 1000);
+  const claims: Record<string, unknown> = {
+    sid: input.sessionId,
+    sess_exp: Math.floor(input.sessionExpiresAt.getTime() / 1000),
+  };
+  if (input.profile.email !== null) claims.email = input.profile.email;
+  if (input.profile.name !== null) claims.name = input.profile.name;
+  if (input.profile.image !== null) claims.picture = input.profile.image;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: SIGNING_ALG, kid: ring.signing.kid, typ: SESSION_JWT_TYPE })
+    .setIssuer(config.authUrl.origin)
+    .setAudience(sessionAudience(config))
+    .setSubject(input.userId)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + config.sessions.sessionTtlSeconds)
+    .sign(ring.signing.privateKey);
+}
+
+/**
+ * Verifies a session JWT: ES256 only, one of our `kid`s, our issuer and the
+ * session audience, `typ: session+jwt`, and `exp`/`nbf`/`iat` within 60 s of
+ * `now`. Returns a reason instead of throwing.
+ *
+ * @example
+ * const r = await verifySessionJwt(config, cookieValue, new Date());
+ * if (r.ok) r.claims.sid;
+ */
+export async function verifySessionJwt(
+  config: Pick<Config, "authUrl" | "signingKeys" | "sessions">,
+  token: string,
+  now: Date,
+): Promise<SessionJwtResult> {
+  if (jwtShapeProblem(token, MAX_SESSION_JWT_LENGTH) !== null) return { ok: false, reason: "malformed" };
+  const ring = await keyRingFor(config.signingKeys);
+  const getKey = (header: JWSHeaderParameters) => {
+    const key = header.kid === undefined ? undefined : ring.verifying.get(header.kid);
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
+  try {
+    const { payload } = await jwtVerify(token, getKey, {
+      algorithms: [SIGNING_ALG],
+      typ: SESSION_JWT_TYPE,
+      issuer: config.authUrl.origin,
+      audience: sessionAudience(config),
+      requiredClaims: ["sub", "sid", "exp", "iat", "sess_exp"],
+      clockTolerance: SESSION_CLOCK_TOLERANCE_SECONDS,
+      maxTokenAge: config.sessions.sessionTtlSeconds,
+      currentDate: now,
+    });
+    if (!isSessionClaims(payload)) return { ok: false, reason: "invalid" };
+    return { ok: true, claims: payload };
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
+    if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return { ok: false, reason: "malformed" };
+    return { ok: false, reason: "invalid" };
+  }
+}
+
+function isSessionClaims(payload: Record<string, unknown>): payload is Record<string, unknown> & SessionClaims {
+  const optionalString = (v: unknown) => v === undefined || typeof v === "string";
+  return (
+    typeof payload.sub === "string" &&
+    typeof payload.sid === "string" &&
+    typeof payload.sess_exp === "number" &&
+    optionalString(payload.email) &&
+    optionalString(payload.name) &&
+    optionalString(payload.picture)
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * Verifies an access token inside the worker, against our own key ring
+ * instead of a fetched JWKS, with exactly the rules `gatehouse/verify` gives
+ * every backend: ES256 only, `typ: at+jwt`, our issuer, an audience from
+ * ALLOWED_AUDIENCES, `exp`/`nbf`/`iat` within 60 s (F7, F8). Used by the org
+ * API (`middleware/bearer.ts`); session JWTs never pass (other `typ`, other `aud`).
+ */
+import { errors, jwtVerify, type JWSHeaderParameters } from "jose";
+import type { Config } from "../config";
+import {
+  ACCESS_TOKEN_TYPE,
+  DEFAULT_CLOCK_TOLERANCE_SECONDS,
+  jwtShapeProblem,
+  MAX_TOKEN_LENGTH,
+  type AccessTokenClaims,
+  type VerifyAccessTokenResult,
+} from "../verify";
+import { keyRingFor, SIGNING_ALG } from "./keys";
+
+/**
+ * Verifies `token` as an access token this worker minted. Never throws for
+ * a bad token; the result says why it was refused. `now` is for tests.
+ *
+ * @example
+ * const r = await verifyAccessTokenLocal(c.var.config, bearer);
+ * if (r.ok) r.claims.sub; // the user id
+ */
+export async function verifyAccessTokenLocal(
+  config: Pick<Config, "authUrl" | "signingKeys" | "allowedAudiences" | "sessions">,
+  token: string,
+  now: Date = new Date(),
+): Promise<VerifyAccessTokenResult> {
+  if (jwtShapeProblem(token, MAX_TOKEN_LENGTH) !== null) return { ok: false, error: "malformed" };
+  const ring = await keyRingFor(config.signingKeys);
+  const getKey = (header: JWSHeaderParameters) => {
+    const key = header.kid === undefined ? undefined : ring.verifying.get(header.kid);
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
+  try {
+    const { payload } = await jwtVerify(token, getKey, {
+      algorithms: [SIGNING_ALG],
+      typ: ACCESS_TOKEN_TYPE,
+      issuer: config.authUrl.origin,
+      audience: [...config.allowedAudiences],
+      requiredClaims: ["sub", "exp", "iat"],
+      clockTolerance: DEFAULT_CLOCK_TOLERANCE_SECONDS,
+      // Nothing we mint lives longer than the configured lifetime.
+      maxTokenAge: config.sessions.accessTokenTtlSeconds,
+      currentDate: now,
+    });
+    if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, error: "invalid_claims" };
+    return { ok: true, claims: payload as AccessTokenClaims };
+  } catch (error) {
+    if (error instanceof errors.JWTExpired) return { ok: false, error: "expired" };
+    if (error instanceof errors.JWTClaimValidationFailed) return { ok: false, error: "invalid_claims" };
+    if (error instanceof errors.JWKSNoMatchingKey) return { ok: false, error: "unknown_key" };
+    if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JOSEAlgNotAllowed) {
+      return { ok: false, error: "invalid_signature" };
+    }
+    return { ok: false, error: "malformed" };
+  }
+}

@@ -1,0 +1,239 @@
+/**
+ * Organizations through `/api/orgs`: creation (slug rules, conflicts,
+ * derived slugs), listing and reading, all behind a Bearer access token
+ * checked like any backend would; each route is one database round trip.
+ */
+import { describe, expect, it } from "vitest";
+import { call } from "../helpers/app";
+import { rawSql, resetStats, stats } from "../helpers/neon-local";
+import { craftJwt, signInAs } from "../helpers/sessions";
+import { accessTokenFor, api, auditRows, countRows, createOrgAs, createPersonalOrg, createVerifiedUser, unique } from "../helpers/orgs";
+
+describe("POST /api/orgs", () => {
+  it("creates an organization with the caller as owner and its audit row, in one round trip", async () => {
+    const ada = await createVerifiedUser("ada");
+    const token = await accessTokenFor(ada.id);
+    const slug = `acme-${unique()}`;
+    await resetStats("orgs-create");
+    const res = await api(token, "POST", "/api/orgs", { name: "Acme Inc.", slug }, { scope: "orgs-create" });
+    expect(res.status).toBe(201);
+    expect((await stats("orgs-create")).requests).toBe(1);
+    const { org } = (await res.json()) as { org: { id: string; slug: string; role: string; personal: boolean; name: string } };
+    expect(org).toMatchObject({ slug, name: "Acme Inc.", role: "owner", personal: false });
+    expect(await countRows("memberships", "org_id = $1 AND user_id = $2 AND role = 'owner'", [org.id, ada.id])).toBe(1);
+    expect(await auditRows(org.id)).toEqual([
+      expect.objectContaining({ actor_type: "user", actor_id: ada.id, action: "org.create", target_type: "organization", target_id: org.id }),
+    ]);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("derives the slug from the name, and picks a free variant when it is taken", async () => {
+    const token = await accessTokenFor((await createVerifiedUser()).id);
+    const name = `Zürich Ünïted ${unique()}`;
+    const first = await api(token, "POST", "/api/orgs", { name });
+    const second = await api(token, "POST", "/api/orgs", { name });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const a = ((await first.json()) as { org: { slug: string } }).org.slug;
+    const b = ((await second.json()) as { org: { slug: string } }).org.slug;
+    expect(a).toMatch(/^zurich-united-[a-z0-9]{8}$/);
+    expect(b).toMatch(new RegExp(`^${a}-[a-z2-7]{4}$`));
+  });
+
+  it("gives a name without Latin letters a random slug", async () => {
+    const token = await accessTokenFor((await createVerifiedUser()).id);
+    const res = await api(token, "POST", "/api/orgs", { name: "한국 조직" });
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { org: { slug: string } }).org.slug).toMatch(/^org-[a-z2-7]{4}$/);
+  });
+
+  it("answers a taken slug with 409 SlugTaken and writes nothing", async () => {
+    const token = await accessTokenFor((await createVerifiedUser()).id);
+    const slug = `taken-${unique()}`;
+    await createOrgAs(token, "First", slug);
+    const other = await accessTokenFor((await createVerifiedUser()).id);
+    const before = await countRows("organizations");
+    const res = await api(other, "POST", "/api/orgs", { name: "Second", slug });
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: "SlugTaken", field: "slug" });
+    expect(await countRows("organizations")).toBe(before);
+  });
+
+  it.each([
+    ["uppercase", "Acme"],
+    ["too short", "ab"],
+    ["too long", "a".repeat(41)],
+    ["leading hyphen", "-acme"],
+    ["double hyphen", "ac--me"],
+    ["reserved personal prefix", "u-acme"],
+    ["uuid-shaped", "0b5c2f6e-8a1d-4c1e-9f00-6d2b1f0e9a11"],
+    ["not a string", 42],
+  ])("refuses a slug that is %s with 400 and writes nothing", async (_label, slug) => {
+    const token = await accessTokenFor((await createVerifiedUser()).id);
+    const before = await countRows("organizations");
+    const res = await api(token, "POST", "/api/orgs", { name: "Acme", slug });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "InvalidRequest", field: "slug" });
+    expect(await countRows("organizations")).toBe(before);
+  });
+
+  it.each([
+    ["no name", {}],
+    ["empty name", { name: "   " }],
+    ["control characters", { name: "Acme\u0000" }],
+    ["unknown member", { name: "Acme", owner: "someone" }],
+  ])("refuses a body with %s with 400", async (_label, body) => {
+    const token = await accessTokenFor((await createVerifiedUser()).id);
+    const res = await api(token, "POST", "/api/orgs", body);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "InvalidRequest" });
+  });
+
+  it("refuses a body that is not JSON (415 without the content type, 400 when malformed)", async () => {
+    const token = await accessTokenFor((await createVerifiedUser()).id);
+    const plain = await call("/api/orgs", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "text/plain" }, body: "{}" });
+    expect(plain.status).toBe(415);
+    const broken = await call("/api/orgs", { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{" });
+    expect(broken.status).toBe(400);
+  });
+
+  it("refuses a disabled user with 403 and writes nothing", async () => {
+    const disabled = await createVerifiedUser("gone", { disabled: true });
+    const token = await accessTokenFor(disabled.id);
+    const before = await countRows("organizations");
+    const res = await api(token, "POST", "/api/orgs", { name: "Nope" });
+    expect(res.status).toBe(403);
+    expect(await countRows("organizations")).toBe(before);
+  });
+});
+
+describe("GET /api/orgs and /api/orgs/:org", () => {
+  it("lists the caller's organizations with their role, personal first, in one round trip", async () => {
+    const ada = await createVerifiedUser("ada");
+    const personal = await createPersonalOrg(ada.id);
+    const token = await accessTokenFor(ada.id);
+    const acme = await createOrgAs(token, "Acme");
+    const bob = await createVerifiedUser("bob");
+    const bobs = await createOrgAs(await accessTokenFor(bob.id), "Bob's");
+    await resetStats("orgs-list");
+    const res = await api(token, "GET", "/api/orgs", undefined, { scope: "orgs-list" });
+    expect(res.status).toBe(200);
+    expect((await stats("orgs-list")).requests).toBe(1);
+    const { orgs } = (await res.json()) as { orgs: { id: string; slug: string; role: string; personal: boolean }[] };
+    expect(orgs.map((o) => [o.slug, o.role, o.personal])).toEqual([
+      [personal.slug, "owner", true],
+      [acme.slug, "owner", false],
+    ]);
+    expect(orgs.map((o) => o.id)).not.toContain(bobs.id);
+  });
+
+  it("reads one organization by slug or by id, with the member count", async () => {
+    const token = await accessTokenFor((await createVerifiedUser()).id);
+    const acme = await createOrgAs(token, "Acme");
+    for (const ref of [acme.slug, acme.id, acme.id.toUpperCase()]) {
+      await resetStats("orgs-get");
+      const res = await api(token, "GET", `/api/orgs/${ref}`, undefined, { scope: "orgs-get" });
+      expect(res.status).toBe(200);
+      expect((await stats("orgs-get")).requests).toBe(1);
+      expect(await res.json()).toMatchObject({ org: { id: acme.id, slug: acme.slug, role: "owner", memberCount: 1 } });
+    }
+  });
+
+  it("answers 404 alike for another tenant's org, an unknown org and a malformed reference", async () => {
+    const acme = await createOrgAs(await accessTokenFor((await createVerifiedUser()).id), "Acme");
+    const outsider = await accessTokenFor((await createVerifiedUser()).id);
+    const bodies: unknown[] = [];
+    for (const ref of [acme.slug, acme.id, `nope-${unique()}`, crypto.randomUUID(), "%20"]) {
+      const res = await api(outsider, "GET", `/api/orgs/${ref}`);
+      expect(res.status).toBe(404);
+      bodies.push(await res.json());
+    }
+    expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
+  });
+
+  it("treats a disabled member as a member of nothing", async () => {
+    const ada = await createVerifiedUser("ada");
+    const token = await accessTokenFor(ada.id);
+    const acme = await createOrgAs(token, "Acme");
+    await rawSql("UPDATE users SET disabled_at = now() WHERE id = $1", [ada.id]);
+    expect((await api(token, "GET", `/api/orgs/${acme.slug}`)).status).toBe(404);
+    expect(await (await api(token, "GET", "/api/orgs")).json()).toEqual({ orgs: [] });
+  });
+});
+
+describe("Bearer access tokens on /api/orgs", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  const claims = (sub: string, over: Record<string, unknown> = {}) => ({
+    iss: "https://auth.example.com",
+    aud: "https://api.example.com",
+    sub,
+    iat: now(),
+    exp: now() + 600,
+    ...over,
+  });
+
+  it("accepts a token minted by POST /auth/token for the signed-in user", async () => {
+    const ada = await createVerifiedUser("ada");
+    const session = await signInAs(ada.id);
+    const minted = await call("/auth/token", {
+      method: "POST",
+      headers: { origin: "https://app.example.com", "content-type": "application/json", cookie: session.cookieHeader },
+      body: JSON.stringify({ audience: "https://other-api.example.com" }),
+    });
+    expect(minted.status).toBe(200);
+    const { access_token } = (await minted.json()) as { access_token: string };
+    const res = await api(access_token, "GET", "/api/orgs");
+    expect(res.status).toBe(200);
+  });
+
+  it("accepts clocks 60 s apart either way", async () => {
+    const id = (await createVerifiedUser()).id;
+    for (const skew of [-50, 50]) {
+      const token = await craftJwt(claims(id, { iat: now() + skew, exp: now() + skew + 600 }), { typ: "at+jwt" });
+      expect((await api(token, "GET", "/api/orgs")).status).toBe(200);
+    }
+  });
+
+  it.each([
+    ["no Authorization header", null, undefined],
+    ["an empty Bearer", "", undefined],
+    ["garbage", "not-a-jwt", undefined],
+    ["a session JWT (typ session+jwt, session audience)", "session", undefined],
+    ["the wrong typ", "jwt", { typ: "JWT" }],
+    ["an audience outside ALLOWED_AUDIENCES", { aud: "https://evil.example.com" }, undefined],
+    ["another issuer", { iss: "https://evil.example.com" }, undefined],
+    ["an expired token (beyond the 60 s tolerance)", { iat: now() - 1000, exp: now() - 120 }, undefined],
+    ["an iat in the future beyond the tolerance", { iat: now() + 300, exp: now() + 900 }, undefined],
+    ["no sub", { sub: undefined }, undefined],
+    ["an unknown kid", "kid", { kid: "unknown-key" }],
+  ])("refuses %s with 401 invalid_token, before any database work", async (_label, variant, header) => {
+    const userId = (await createVerifiedUser()).id;
+    let token: string | null;
+    if (variant === null) token = null;
+    else if (variant === "") token = "";
+    else if (variant === "not-a-jwt") token = "not-a-jwt";
+    else if (variant === "session") token = (await signInAs(userId)).sessionJwt;
+    else if (typeof variant === "string") token = await craftJwt(claims(userId), header ?? {});
+    else token = await craftJwt(claims(userId, variant), { typ: "at+jwt" });
+    const before = await countRows("organizations");
+    await resetStats("orgs-bearer");
+    const res = await api(token, "POST", "/api/orgs", { name: "Nope" }, { scope: "orgs-bearer" });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+    expect(res.headers.getSetCookie()).toEqual([]);
+    expect((await stats("orgs-bearer")).requests).toBe(0);
+    expect(await countRows("organizations")).toBe(before);
+  });
+
+  it("answers CORS preflights from ALLOWED_ORIGINS only, without credentials", async () => {
+    const preflight = (origin: string) =>
+      call("/api/orgs", { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization" } });
+    const ok = await preflight("https://app.example.com");
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(ok.headers.get("access-control-allow-headers")).toContain("authorization");
+    expect(ok.headers.get("access-control-allow-credentials")).toBeNull();
+    const evil = await preflight("https://evil.example.com");
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * Sign-out and session management: one round trip each, the KV denylist
+ * stops session JWTs at once, and nothing is revoked for a foreign origin.
+ */
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { rawSql } from "../helpers/neon-local";
+import { callWorker, cookieHeader, createTestUser, resetRoundTrips, roundTrips, setCookies, signInAs, type TestSession } from "../helpers/sessions";
+
+const AUTH = "https://auth.example.com";
+
+function signOut(cookie: string, init: { origin?: string; query?: string; accept?: string; method?: string } = {}): Promise<Response> {
+  return callWorker(`/auth/signout${init.query ?? ""}`, {
+    method: init.method ?? "POST",
+    headers: { cookie, origin: init.origin ?? AUTH, accept: init.accept ?? "application/json" },
+  });
+}
+
+async function revokedAt(sessionId: string): Promise<string | null> {
+  const [r] = await rawSql<{ revoked_at: string | null }>("SELECT revoked_at FROM sessions WHERE id = $1", [sessionId]);
+  return r?.revoked_at ?? null;
+}
+
+async function sessionStatus(s: Pick<TestSession, "sessionJwt">): Promise<number> {
+  return (await callWorker("/auth/session", { headers: { cookie: cookieHeader({ session: s.sessionJwt }) } })).status;
+}
+
+function expectClearedCookies(res: Response): void {
+  const cookies = setCookies(res);
+  for (const name of ["__Host-gh_session", "__Host-gh_refresh"]) {
+    expect(cookies.get(name)).toMatchObject({ value: "", maxAge: 0 });
+    expect(cookies.get(name)!.attributes).toEqual(expect.arrayContaining(["Path=/", "Secure", "HttpOnly", "SameSite=Lax"]));
+  }
+}
+
+let userId: string;
+let s: TestSession;
+
+beforeEach(async () => {
+  userId = await createTestUser();
+  s = await signInAs(userId);
+  await resetRoundTrips();
+});
+
+describe("POST /auth/signout", () => {
+  it("revokes the session in one round trip, denylists its sid and clears the cookies", async () => {
+    const res = await signOut(s.cookieHeader);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ signedOut: true, revokedSessions: 1 });
+    expect(await roundTrips()).toBe(1);
+    expectClearedCookies(res);
+    expect(res.headers.get("clear-site-data")).toBe('"cookies"');
+    expect(await revokedAt(s.sessionId)).not.toBeNull();
+    expect(await env.AUTH_KV.get(`deny:sid:${s.sessionId}`)).toBe("1");
+
+    // The still-unexpired session JWT is refused at once, without the database.
+    await resetRoundTrips();
+    expect(await sessionStatus(s)).toBe(401);
+    expect(await roundTrips()).toBe(0);
+    const refresh = await callWorker("/auth/session", { headers: { cookie: cookieHeader({ refresh: s.refreshToken }) } });
+    expect(refresh.status).toBe(401);
+  });
+
+  it("works from the refresh token alone (one round trip, secret checked in SQL)", async () => {
+    const res = await signOut(cookieHeader({ refresh: s.refreshToken }));
+    expect(res.status).toBe(200);
+    expect(await roundTrips()).toBe(1);
+    expect(await revokedAt(s.sessionId)).not.toBeNull();
+
+    const other = await signInAs(userId);
+    const forged = await signOut(cookieHeader({ refresh: `${other.sessionId}.${"A".repeat(43)}` }));
+    expect(forged.status).toBe(200);
+    expect(await revokedAt(other.sessionId)).toBeNull();
+  });
+
+  it("redirects a browser form post to /auth/signin with 303", async () => {
+    const res = await signOut(s.cookieHeader, { accept: "text/html,application/xhtml+xml" });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/auth/signin");
+    expectClearedCookies(res);
+  });
+
+  it("with scope=all revokes every session of the user in one round trip, and no one else's", async () => {
+    const second = await signInAs(userId);
+    const third = await signInAs(userId);
+    const stranger = await signInAs(await createTestUser());
+    await resetRoundTrips();
+    const res = await signOut(s.cookieHeader, { query: "?scope=all" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ signedOut: true, revokedSessions: 3 });
+    expect(await roundTrips()).toBe(1);
+    for (const x of [s, second, third]) {
+      expect(await revokedAt(x.sessionId)).not.toBeNull();
+      expect(await sessionStatus(x)).toBe(401);
+    }
+    expect(await revokedAt(stranger.sessionId)).toBeNull();
+    expect(await sessionStatus(stranger)).toBe(200);
+  });
+
+  it("is idempotent without a session: clears cookies, touches nothing", async () => {
+    const res = await signOut("");
+    expect(res.status).toBe(200);
+    expect(await roundTrips()).toBe(0);
+    expectClearedCookies(res);
+  });
+
+  it.each(["https://evil.example", "null", "http://auth.example.com"])("refuses origin %s: nothing revoked, no cookie", async (origin) => {
+    const res = await signOut(s.cookieHeader, { origin });
+    expect(res.status).toBe(403);
+    expect(res.headers.getSetCookie()).toEqual([]);
+    expect(await roundTrips()).toBe(0);
+    expect(await revokedAt(s.sessionId)).toBeNull();
+  });
+
+  it("refuses GET with 405 and an unknown scope with 400", async () => {
+    const get = await signOut(s.cookieHeader, { method: "GET" });
+    expect(get.status).toBe(405);
+    expect(get.headers.getSetCookie()).toEqual([]);
+    const bad = await signOut(s.cookieHeader, { query: "?scope=everyone" });
+    expect(bad.status).toBe(400);
+    expect(await revokedAt(s.sessionId)).toBeNull();
+  });
+});
+
+describe("/auth/sessions", () => {
+  it("lists the caller's live sessions, marking the current one, in one round trip", async () => {
+    const second = await signInAs(userId);
+    const gone = await signInAs(userId);
+    await rawSql("UPDATE sessions SET revoked_at = now() WHERE id = $1", [gone.sessionId]);
+    await signInAs(await createTestUser());
+    await resetRoundTrips();
+    const res = await callWorker("/auth/sessions", { headers: { cookie: s.cookieHeader } });
+    expect(res.status).toBe(200);
+    expect(await roundTrips()).toBe(1);
+    const { sessions } = (await res.json()) as { sessions: { id: string; current: boolean; ip: string; userAgent: string; createdAt: string; lastUsedAt: string }[] };
+    expect(sessions.map((x) => x.id).sort()).toEqual([s.sessionId, second.sessionId].sort());
+    expect(sessions.find((x) => x.id === s.sessionId)).toMatchObject({ current: true, ip: "203.0.113.7", userAgent: "vitest" });
+    expect(sessions.find((x) => x.id === second.sessionId)?.current).toBe(false);
+    expect(Number.isNaN(Date.parse(sessions[0]!.createdAt))).toBe(false);
+  });
+
+  it("is 401 without a session or with a forged refresh token", async () => {
+    expect((await callWorker("/auth/sessions")).status).toBe(401);
+    const forged = await callWorker("/auth/sessions", { headers: { cookie: cookieHeader({ refresh: `${s.sessionId}.${"A".repeat(43)}` }) } });
+    expect(forged.status).toBe(401);
+  });
+
+  it("DELETE revokes one of the caller's sessions in one round trip and denylists it", async () => {
+    const second = await signInAs(userId);
+    await resetRoundTrips();
+    const res = await callWorker(`/auth/sessions/${second.sessionId}`, { method: "DELETE", headers: { cookie: s.cookieHeader, origin: "https://app.example.com" } });
+    expect(res.status).toBe(200);
+    expect(await roundTrips()).toBe(1);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(res.headers.getSetCookie()).toEqual([]);
+    expect(await revokedAt(second.sessionId)).not.toBeNull();
+    expect(await sessionStatus(second)).toBe(401);
+    expect(await sessionStatus(s)).toBe(200);
+  });
+
+  it("DELETE of the current session also clears the cookies", async () => {
+    const res = await callWorker(`/auth/sessions/${s.sessionId}`, { method: "DELETE", headers: { cookie: s.cookieHeader, origin: AUTH } });
+    expect(res.status).toBe(200);
+    expectClearedCookies(res);
+  });
+
+  it("DELETE of another user's session or a malformed id is 404 and changes nothing", async () => {
+    const stranger = await signInAs(await createTestUser());
+    await resetRoundTrips();
+    const other = await callWorker(`/auth/sessions/${stranger.sessionId}`, { method: "DELETE", headers: { cookie: s.cookieHeader, origin: AUTH } });
+    expect(other.status).toBe(404);
+    expect(await roundTrips()).toBe(1);
+    expect(await revokedAt(stranger.sessionId)).toBeNull();
+    expect(await sessionStatus(stranger)).toBe(200);
+
+    await resetRoundTrips();
+    for (const id of ["not-a-uuid", "1", "'%20OR%201=1"]) {
+      const bad = await callWorker(`/auth/sessions/${id}`, { method: "DELETE", headers: { cookie: s.cookieHeader, origin: AUTH } });
+      expect(bad.status).toBe(404);
+    }
+    expect(await roundTrips()).toBe(0);
+  });
+
+  it("DELETE from a foreign origin is 403 and changes nothing", async () => {
+    const second = await signInAs(userId);
+    await resetRoundTrips();
+    const res = await callWorker(`/auth/sessions/${second.sessionId}`, { method: "DELETE", headers: { cookie: s.cookieHeader, origin: "https://evil.example" } });
+    expect(res.status).toBe(403);
+    expect(await roundTrips()).toBe(0);
+    expect(await revokedAt(second.sessionId)).toBeNull();
+  });
+});
