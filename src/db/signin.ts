@@ -17,9 +17,10 @@
  * which statement 2 has just written in the same transaction.
  *
  * A refused sign-in (email owned by someone else, identity linked to another
- * user, disabled user) makes statement 2 fail on purpose with a cast error
- * naming the outcome: the batch rolls back, nothing is written, and
- * {@link runSignInBatch} turns it back into a typed result.
+ * user, disabled user) makes statement 2 call `gatehouse_refuse(reason)`
+ * (migration 0001), which raises SQLSTATE GH001 with the reason: the batch
+ * rolls back, nothing is written, and {@link runSignInBatch} turns it back
+ * into a typed result.
  */
 import { sql, type SQL } from "drizzle-orm";
 import { GatehouseError } from "../error";
@@ -64,8 +65,8 @@ export interface SignInBatchInput {
   session: Omit<NewSession, "userId">;
 }
 
-const REFUSAL_MARKER = "gatehouse_signin_refused:";
-const REFUSAL_PATTERN = /gatehouse_signin_refused:([a-z_]+)/;
+/** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
+const REFUSAL_SQLSTATE = "GH001";
 const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "disabled"];
 
 /**
@@ -228,8 +229,8 @@ function decideStatement(input: SignInBatchInput): SQL {
     SELECT d.path,
       CASE WHEN d.path IN ('new', 'existing', 'link', 'email_match')
         THEN COALESCE((SELECT user_id FROM new_account), (SELECT user_id FROM known_account))::text
-        -- Refuse: fail the statement (and the batch) with an error naming the outcome.
-        ELSE (${REFUSAL_MARKER}::text || d.path)::uuid::text
+        -- Refuse: fail the statement (and the batch) with SQLSTATE GH001 naming the outcome.
+        ELSE gatehouse_refuse(d.path)::text
       END AS user_id,
       -- The user's profile as it stands after this statement (its updates are not visible here).
       CASE WHEN d.path = 'new' THEN i.email ELSE u.email END AS email,
@@ -240,14 +241,13 @@ function decideStatement(input: SignInBatchInput): SQL {
     LEFT JOIN users u ON u.id = d.user_id`;
 }
 
-/** The refusal named by statement 2's deliberate cast error, or the state's primary key. */
+/** The refusal raised by `gatehouse_refuse()` in statement 2, or the state's primary key. */
 function refusalOf(error: unknown): SignInRefusal | null {
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const fields = e as { code?: unknown; constraint?: unknown; message?: unknown };
     if (fields.code === "23505" && fields.constraint === "oauth_consumed_states_pkey") return "state_replayed";
-    if (fields.code === "22P02" && typeof fields.message === "string") {
-      const named = REFUSAL_PATTERN.exec(fields.message)?.[1];
-      const refusal = REFUSALS.find((r) => r === named);
+    if (fields.code === REFUSAL_SQLSTATE) {
+      const refusal = REFUSALS.find((r) => r === fields.message);
       if (refusal) return refusal;
     }
   }
