@@ -67,6 +67,10 @@ export interface AccessTokenClaims {
   /** The web origin that requested the token. */
   client_id?: string;
   jti?: string;
+  /** The organization id, when the token was requested with `org`. */
+  org?: string;
+  /** The user's roles in `org`: `owner`, `admin` or `member`. */
+  roles?: string[];
   [claim: string]: unknown;
 }
 

@@ -14,6 +14,10 @@ export class PgBackend implements Backend {
   /** Connects (and checks the connection) to `connectionString`. */
   static async open(connectionString: string): Promise<PgBackend> {
     const pool = new pg.Pool({ connectionString, max: 10 });
+    // An idle client whose connection the server ends (restart, DROP DATABASE
+    // WITH (FORCE) at test teardown) emits 'error' on the pool; unhandled, it
+    // would crash the process. The pool discards that client by itself.
+    pool.on("error", () => {});
     // A dead server or a wrong URL should fail at start-up, not on the first request.
     const client = await pool.connect();
     client.release();

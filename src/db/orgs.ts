@@ -234,11 +234,13 @@ const ROLE_GUARD_MARKER = "gatehouse_org_role_refused";
  */
 export function orgRoleGuardStatement(db: Database, input: { userId: string; orgId: string; roles: readonly MembershipRole[] }) {
   const roles = sql.join(input.roles.map((r) => sql`${r}::membership_role`), sql`, `);
+  // NULL when allowed; otherwise a cast error naming the marker. It depends on
+  // the EXISTS, so the planner cannot fold the cast into an unconditional error.
   return db.execute(sql`
-    SELECT CASE WHEN EXISTS (
+    SELECT (${ROLE_GUARD_MARKER}::text || CASE WHEN EXISTS (
       SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL
       WHERE m.org_id = ${input.orgId}::uuid AND m.user_id = ${input.userId}::uuid AND m.role IN (${roles})
-    ) THEN 1 ELSE (${ROLE_GUARD_MARKER}::text)::int END AS allowed`);
+    ) THEN NULL ELSE ':refused' END)::int AS refused`);
 }
 
 /**

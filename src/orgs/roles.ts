@@ -1,10 +1,11 @@
 /**
- * Membership roles and what each may do. The database makes the decisions
- * (every check runs inside the statement that writes, see src/db/orgs.ts);
- * this table is the specification those statements implement, and what
- * docs/orgs.md prints.
+ * Membership roles. What each may do is decided inside the SQL statement
+ * that writes (src/db/org-members.ts), never in a separate check; the table
+ * of who may do what is in docs/orgs.md and every cell is tested in
+ * test/orgs/members.test.ts.
  */
 
+/** Strongest first. Roles do not imply each other in access tokens. */
 export const ROLES = ["owner", "admin", "member"] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -16,41 +17,4 @@ export type Role = (typeof ROLES)[number];
  */
 export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (ROLES as readonly string[]).includes(value);
-}
-
-/** Actions on an organization, as audited (`audit_events.action`) where they write. */
-export type OrgAction =
-  | "org.read"
-  | "members.list"
-  | "pages.list"
-  | "member.add"
-  | "member.remove"
-  | "member.role_change"
-  | "member.leave";
-
-/**
- * Who may do what. `owner` grants and revokes `owner`; admins manage members
- * and admins but never touch owners; an organization always keeps one owner.
- */
-export const PERMISSIONS: Readonly<Record<OrgAction, readonly Role[]>> = {
-  "org.read": ["owner", "admin", "member"],
-  "members.list": ["owner", "admin", "member"],
-  "pages.list": ["owner", "admin", "member"],
-  "member.add": ["owner", "admin"],
-  "member.remove": ["owner", "admin"],
-  "member.role_change": ["owner", "admin"],
-  "member.leave": ["owner", "admin", "member"],
-};
-
-/**
- * Whether `actor` may change a member whose role is `from` to role `to`
- * (`to` = null: remove them). Mirrors the SQL in src/db/orgs.ts.
- *
- * @example
- * mayChangeMember("admin", "owner", "member") // false: only owners touch owners
- */
-export function mayChangeMember(actor: Role, from: Role, to: Role | null): boolean {
-  if (actor === "member") return false;
-  if (actor === "owner") return true;
-  return from !== "owner" && to !== "owner";
 }

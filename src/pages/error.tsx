@@ -30,7 +30,13 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; try
   Internal: { title: "Something went wrong", explain: "An unexpected error happened on our side.", tryThis: "Try again. If it keeps happening, tell the operator." },
 };
 
-/** @example <ErrorPage code="StateInvalid" /> */
+/**
+ * The error page: the title, a plain-language explanation, what to try, the
+ * stable code and a way back. Only the code (and, for configuration errors,
+ * variable names and problem kinds) reaches it: never a message, stack or value.
+ *
+ * @example <ErrorPage code="StateInvalid" />
+ */
 export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigProblem[] }) {
   const text = ERROR_TEXT[props.code];
   return (
@@ -47,12 +53,16 @@ export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigPr
           ))}
         </ul>
       ) : null}
-      <p>{text.tryThis}</p>
+      <p>
+        <strong>What to try:</strong> {text.tryThis}
+      </p>
       <p class="muted">
         Error code: <code>{props.code}</code>
       </p>
       <p>
-        <a href="/auth/signin">Back to sign-in</a>
+        <a class="button" href="/auth/signin">
+          Back to sign-in
+        </a>
       </p>
     </Layout>
   );

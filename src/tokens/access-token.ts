@@ -20,6 +20,8 @@ export interface AccessTokenInput {
   scope: string;
   /** The web origin that asked for the token. */
   clientId: string;
+  /** The organization the token acts for and the user's roles there; no org claims without it. */
+  org?: { id: string; roles: readonly string[] } | undefined;
   now: Date;
 }
 
@@ -36,7 +38,12 @@ export async function signAccessToken(
   const ring = await keyRingFor(config.signingKeys);
   const iat = Math.floor(input.now.getTime() / 1000);
   const expiresIn = config.sessions.accessTokenTtlSeconds;
-  const token = await new SignJWT({ sid: input.sessionId, scope: input.scope, client_id: input.clientId })
+  const token = await new SignJWT({
+    sid: input.sessionId,
+    scope: input.scope,
+    client_id: input.clientId,
+    ...(input.org ? { org: input.org.id, roles: [...input.org.roles] } : {}),
+  })
     .setProtectedHeader({ alg: SIGNING_ALG, kid: ring.signing.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(config.authUrl.origin)
     .setAudience(input.audience)

@@ -5,6 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { verifyAccessToken } from "../../src/verify";
+import { rawSql } from "../helpers/neon-local";
 import { callWorker, cookieHeader, createTestUser, resetRoundTrips, roundTrips, setCookies, signInAs, type TestSession } from "../helpers/sessions";
 
 const APP = "https://app.example.com";
@@ -160,5 +161,47 @@ describe("CORS and CSRF", () => {
     expect(res.headers.get("allow")).toBe("POST");
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.headers.getSetCookie()).toEqual([]);
+  });
+});
+
+describe("organization claims", () => {
+  async function orgWith(role: "owner" | "admin" | "member" | null): Promise<{ id: string; slug: string }> {
+    const slug = `tok-${crypto.randomUUID().slice(0, 8)}`;
+    const [org] = await rawSql<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ($1, 'Token Org') RETURNING id`, [slug]);
+    if (role) await rawSql(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)`, [org!.id, userId, role]);
+    return { id: org!.id, slug };
+  }
+
+  it.each(["owner", "admin", "member"] as const)("carries org and roles for a %s, by slug or by id, in one read round trip", async (role) => {
+    const org = await orgWith(role);
+    for (const ref of [org.slug, org.id]) {
+      await resetRoundTrips();
+      const res = await tokenRequest(cookieHeader({ session: s.sessionJwt }), { body: JSON.stringify({ org: ref }) });
+      expect(res.status).toBe(200);
+      expect(await roundTrips()).toBe(1);
+      const { access_token } = (await res.json()) as { access_token: string };
+      const verified = await verifyAccessToken(access_token, verifyOptions);
+      expect(verified).toMatchObject({ ok: true, claims: { sub: userId, org: org.id, roles: [role] } });
+    }
+  });
+
+  it("is 403 with no token for an organization the user is not a member of, or that does not exist", async () => {
+    const other = await orgWith(null);
+    for (const ref of [other.slug, other.id, "no-such-org", crypto.randomUUID(), 42]) {
+      const res = await tokenRequest(cookieHeader({ session: s.sessionJwt }), { body: JSON.stringify({ org: ref }) });
+      expect(res.status).toBe(403);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body.code).toBe("Forbidden");
+      expect(body).not.toHaveProperty("access_token");
+    }
+  });
+
+  it("has no org claims without `org`", async () => {
+    await orgWith("owner");
+    const res = await tokenRequest(cookieHeader({ session: s.sessionJwt }));
+    const { access_token } = (await res.json()) as { access_token: string };
+    const verified = await verifyAccessToken(access_token, verifyOptions);
+    expect(verified.ok && verified.claims.org).toBeUndefined();
+    expect(verified.ok && verified.claims.roles).toBeUndefined();
   });
 });
