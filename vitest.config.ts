@@ -1,4 +1,3 @@
-/// <reference path="./test/env.d.ts" />
 import { existsSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";

@@ -1,4 +1,3 @@
-/// <reference path="./env.d.ts" />
 /**
  * Vitest globalSetup (runs in Node, once per run): starts neon-local and
  * builds the schema from migrations/ only, through the Neon HTTP protocol.
