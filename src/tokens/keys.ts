@@ -4,7 +4,7 @@
  * at `/.well-known/jwks.json`, so a key can be rotated by `kid` without any
  * backend holding a secret (F6).
  */
-import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from "jose";
+import { errors, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWSHeaderParameters } from "jose";
 import type { SigningJwk } from "../config";
 import { GatehouseError } from "../error";
 
@@ -29,6 +29,21 @@ export interface KeyRing {
   verifying: ReadonlyMap<string, CryptoKey>;
   /** What `/.well-known/jwks.json` serves. */
   publicJwks: readonly PublicJwk[];
+}
+
+/**
+ * A jose key getter for tokens this worker signed: picks the public key by
+ * `kid`; an unknown or missing `kid` fails verification.
+ *
+ * @example
+ * await jwtVerify(token, verificationKeyGetter(ring), { algorithms: [SIGNING_ALG] });
+ */
+export function verificationKeyGetter(ring: KeyRing): (header: JWSHeaderParameters) => CryptoKey {
+  return (header) => {
+    const key = header.kid === undefined ? undefined : ring.verifying.get(header.kid);
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key;
+  };
 }
 
 /**

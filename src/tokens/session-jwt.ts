@@ -6,10 +6,10 @@
  * header `typ` differs (`session+jwt` vs `at+jwt`) and so does the audience
  * (`${AUTH_URL}/session`, which is never an allowed API audience).
  */
-import { errors, jwtVerify, SignJWT, type JWSHeaderParameters } from "jose";
+import { errors, jwtVerify, SignJWT } from "jose";
 import type { Config } from "../config";
 import { jwtShapeProblem } from "../verify";
-import { keyRingFor, SIGNING_ALG } from "./keys";
+import { keyRingFor, verificationKeyGetter, SIGNING_ALG } from "./keys";
 
 export const SESSION_JWT_TYPE = "session+jwt";
 /** Edge clocks differ a little; the same bound backends get for access tokens (F7). */
@@ -93,13 +93,8 @@ export async function verifySessionJwt(
 ): Promise<SessionJwtResult> {
   if (jwtShapeProblem(token, MAX_SESSION_JWT_LENGTH) !== null) return { ok: false, reason: "malformed" };
   const ring = await keyRingFor(config.signingKeys);
-  const getKey = (header: JWSHeaderParameters) => {
-    const key = header.kid === undefined ? undefined : ring.verifying.get(header.kid);
-    if (!key) throw new errors.JWKSNoMatchingKey();
-    return key;
-  };
   try {
-    const { payload } = await jwtVerify(token, getKey, {
+    const { payload } = await jwtVerify(token, verificationKeyGetter(ring), {
       algorithms: [SIGNING_ALG],
       typ: SESSION_JWT_TYPE,
       issuer: config.authUrl.origin,

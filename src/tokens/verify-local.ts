@@ -5,7 +5,7 @@
  * ALLOWED_AUDIENCES, `exp`/`nbf`/`iat` within 60 s (F7, F8). Used by the org
  * API (`middleware/bearer.ts`); session JWTs never pass (other `typ`, other `aud`).
  */
-import { errors, jwtVerify, type JWSHeaderParameters } from "jose";
+import { errors, jwtVerify } from "jose";
 import type { Config } from "../config";
 import {
   ACCESS_TOKEN_TYPE,
@@ -15,7 +15,7 @@ import {
   type AccessTokenClaims,
   type VerifyAccessTokenResult,
 } from "../verify";
-import { keyRingFor, SIGNING_ALG } from "./keys";
+import { keyRingFor, verificationKeyGetter, SIGNING_ALG } from "./keys";
 
 /**
  * Verifies `token` as an access token this worker minted. Never throws for
@@ -32,13 +32,8 @@ export async function verifyAccessTokenLocal(
 ): Promise<VerifyAccessTokenResult> {
   if (jwtShapeProblem(token, MAX_TOKEN_LENGTH) !== null) return { ok: false, error: "malformed" };
   const ring = await keyRingFor(config.signingKeys);
-  const getKey = (header: JWSHeaderParameters) => {
-    const key = header.kid === undefined ? undefined : ring.verifying.get(header.kid);
-    if (!key) throw new errors.JWKSNoMatchingKey();
-    return key;
-  };
   try {
-    const { payload } = await jwtVerify(token, getKey, {
+    const { payload } = await jwtVerify(token, verificationKeyGetter(ring), {
       algorithms: [SIGNING_ALG],
       typ: ACCESS_TOKEN_TYPE,
       issuer: config.authUrl.origin,
