@@ -3,25 +3,39 @@
  *
  *   neon-local (PGlite under .data/) → migrations → local OpenID provider
  *   → wrangler dev (local KV) with a generated env file
+ *   → the example API (examples/api) and the example SPA (examples/spa)
  *
  * Prints every URL and what to do; Ctrl-C stops everything it started.
  * Development secrets are generated once into .data/ (git-ignored) so
  * sessions survive restarts; nothing here is used in production.
+ *
+ * Ports and the data directory can be overridden (the browser tests run a
+ * second stack next to yours): GATEHOUSE_PORT, GATEHOUSE_OIDC_PORT,
+ * GATEHOUSE_NEON_PORT, GATEHOUSE_SPA_PORT, GATEHOUSE_API_PORT,
+ * GATEHOUSE_INSPECTOR_PORT, GATEHOUSE_DATA_DIR.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { startExampleApi } from "../examples/api/server.ts";
+import { startExampleSpa } from "../examples/spa/server.ts";
 import { applyMigrations } from "./lib/migrations.ts";
 import { startLocalOidcProvider } from "./local-oidc/index.ts";
 import { startNeonLocal } from "./neon-local/index.ts";
 
 const root = resolve(import.meta.dirname, "..");
-const dataDir = join(root, ".data");
+const dataDir = resolve(root, process.env.GATEHOUSE_DATA_DIR ?? ".data");
 const WORKER_PORT = Number(process.env.GATEHOUSE_PORT ?? 8787);
 const OIDC_PORT = Number(process.env.GATEHOUSE_OIDC_PORT ?? 9010);
 const NEON_PORT = Number(process.env.GATEHOUSE_NEON_PORT ?? 4444);
+const SPA_PORT = Number(process.env.GATEHOUSE_SPA_PORT ?? 5173);
+const API_PORT = Number(process.env.GATEHOUSE_API_PORT ?? 8788);
+const INSPECTOR_PORT = Number(process.env.GATEHOUSE_INSPECTOR_PORT ?? 9229);
 const AUTH_URL = `http://localhost:${WORKER_PORT}`;
+// localhost on different ports: same-site with the worker, so SameSite=Lax cookies reach /auth/token (docs/deploy.md).
+const SPA_URL = `http://localhost:${SPA_PORT}`;
+const API_URL = `http://localhost:${API_PORT}`;
 
 interface DevSecrets {
   signingKey: Record<string, string>;
@@ -71,7 +85,7 @@ async function main(): Promise<void> {
   const neonLocal = await startNeonLocal({ backend: "pglite", dataDir: join(dataDir, "pglite"), port: NEON_PORT });
   stops.push(() => neonLocal.close());
   const applied = await applyMigrations({ connectionString: neonLocal.connectionString, fetchEndpoint: neonLocal.fetchEndpoint }, join(root, "migrations"));
-  console.log(`database   ${neonLocal.url} (PGlite in .data/pglite) — ${applied.length ? `applied ${applied.join(", ")}` : "migrations up to date"}`);
+  console.log(`database   ${neonLocal.url} (PGlite in ${join(dataDir, "pglite")}) — ${applied.length ? `applied ${applied.join(", ")}` : "migrations up to date"}`);
 
   const secrets = devSecrets();
   const oidc = await startLocalOidcProvider({
@@ -80,6 +94,11 @@ async function main(): Promise<void> {
   });
   stops.push(() => oidc.close());
   console.log(`OpenID     ${oidc.issuer} (oidc-provider, development login: any username)`);
+
+  const api = await startExampleApi({ port: API_PORT, authUrl: AUTH_URL, audience: API_URL, spaOrigin: SPA_URL });
+  stops.push(() => api.close());
+  const spa = await startExampleSpa({ port: SPA_PORT, authUrl: AUTH_URL, apiUrl: API_URL });
+  stops.push(() => spa.close());
 
   const envPath = join(dataDir, "dev.env");
   writeFileSync(
@@ -90,9 +109,9 @@ async function main(): Promise<void> {
       NEON_FETCH_ENDPOINT: neonLocal.fetchEndpoint,
       AUTH_SIGNING_KEYS: JSON.stringify([secrets.signingKey]),
       TOKEN_ENCRYPTION_KEY: secrets.encryptionKey,
-      ALLOWED_ORIGINS: "http://localhost:5173",
-      ALLOWED_REDIRECT_ORIGINS: "http://localhost:5173",
-      ALLOWED_AUDIENCES: "http://localhost:8788",
+      ALLOWED_ORIGINS: SPA_URL,
+      ALLOWED_REDIRECT_ORIGINS: SPA_URL,
+      ALLOWED_AUDIENCES: API_URL,
       OIDC_PROVIDERS: "local",
       OIDC_LOCAL_NAME: "Local",
       OIDC_LOCAL_ISSUER: oidc.issuer,
@@ -104,7 +123,7 @@ async function main(): Promise<void> {
 
   const wrangler = spawn(
     process.execPath,
-    [join(root, "node_modules/wrangler/bin/wrangler.js"), "dev", "--local", "--port", String(WORKER_PORT), "--ip", "127.0.0.1", "--env-file", envPath, "--persist-to", join(dataDir, "wrangler"), "--show-interactive-dev-session=false"],
+    [join(root, "node_modules/wrangler/bin/wrangler.js"), "dev", "--local", "--port", String(WORKER_PORT), "--ip", "127.0.0.1", "--inspector-port", String(INSPECTOR_PORT), "--env-file", envPath, "--persist-to", join(dataDir, "wrangler"), "--show-interactive-dev-session=false"],
     { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   children.push(wrangler);
@@ -116,9 +135,11 @@ async function main(): Promise<void> {
     if (!announced && text.includes("Ready on")) {
       announced = true;
       console.log(`worker     ${AUTH_URL} (wrangler dev, local KV)`);
+      console.log(`API        ${API_URL} (examples/api: GET /hello with a Bearer token)`);
+      console.log(`SPA        ${SPA_URL} (examples/spa)`);
       console.log("");
-      console.log(`Open ${AUTH_URL}/auth/signin, choose "Local", and sign in with any username.`);
-      console.log(`Health: ${AUTH_URL}/health   Ctrl-C stops everything.`);
+      console.log(`Open ${SPA_URL}, click "Sign in", choose "Local" and type any username.`);
+      console.log(`Your account page: ${AUTH_URL}/account   Health: ${AUTH_URL}/health   Ctrl-C stops everything.`);
     }
   });
 }

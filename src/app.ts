@@ -15,8 +15,9 @@ import { classifyDatabaseError } from "./db/errors";
 import { ConfigurationError, GatehouseError } from "./error";
 import { describeError, log } from "./lib/log";
 import { renderError } from "./lib/render-error";
-import { COMMON_SECURITY_HEADERS } from "./lib/security-headers";
+import { COMMON_SECURITY_HEADERS, htmlHeaders } from "./lib/security-headers";
 import { rateLimit } from "./middleware/rate-limit";
+import { account } from "./routes/account";
 import { callback } from "./routes/callback";
 import { errorPage } from "./routes/error-page";
 import { health } from "./routes/health";
@@ -43,6 +44,8 @@ export function createApp(): Hono<AppEnv> {
     await next();
     for (const [k, v] of Object.entries(COMMON_SECURITY_HEADERS)) c.res.headers.set(k, v);
   });
+  // Every text/html response (pages, error pages, 404s) gets the CSP and friends.
+  app.use(htmlHeaders());
 
   app.use(async (c, next) => {
     const result = configFor(c.env);
@@ -69,6 +72,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/auth/signin", signin);
   app.route("/auth/callback", callback);
   app.route("/auth/link", link);
+  app.route("/account", account);
   app.route("/api/orgs", orgs);
 
   app.notFound((c) => renderError(c.req.raw, "NotFound"));

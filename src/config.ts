@@ -50,7 +50,12 @@ export interface Config {
     refreshAbsoluteTtlSeconds: number;
     refreshGraceSeconds: number;
   };
-  facebook: { graphVersion: string };
+  facebook: {
+    /** Graph API version of every Facebook URL, e.g. `v24.0` (FACEBOOK_GRAPH_VERSION). */
+    graphVersion: string;
+    /** Extra scopes a Pages connect asks for (FACEBOOK_PAGE_SCOPES); always includes `pages_show_list`. */
+    pageScopes: readonly string[];
+  };
   providers: readonly ProviderConfig[];
   /** Backends allowed to read provider tokens of some organizations (AUTH_SERVICE_CLIENTS); empty = none. */
   serviceClients: readonly ServiceClientConfig[];
@@ -59,6 +64,9 @@ export interface Config {
 
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
+
+/** What a Facebook Pages connect asks for unless FACEBOOK_PAGE_SCOPES says otherwise. */
+export const DEFAULT_FACEBOOK_PAGE_SCOPES = ["pages_show_list", "pages_read_engagement", "pages_manage_posts"] as const;
 
 const BUILT_IN_PROVIDERS: readonly { id: Exclude<ProviderKind, "oidc">; name: string; prefix: string }[] = [
   { id: "github", name: "GitHub", prefix: "GITHUB" },
@@ -105,6 +113,13 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     r.problems.push({ variable: "FACEBOOK_GRAPH_VERSION", problem: "invalid", hint: "like v24.0" });
   }
 
+  const pageScopesSet = r.scopes("FACEBOOK_PAGE_SCOPES");
+  const pageScopes = pageScopesSet.length > 0 ? pageScopesSet : [...DEFAULT_FACEBOOK_PAGE_SCOPES];
+  // Without it /me/accounts lists nothing, and a connect would mark every page gone.
+  if (!pageScopes.includes("pages_show_list")) {
+    r.problems.push({ variable: "FACEBOOK_PAGE_SCOPES", problem: "invalid", hint: "must include pages_show_list" });
+  }
+
   const providers: ProviderConfig[] = [];
   for (const p of BUILT_IN_PROVIDERS) {
     const creds = r.credentials(p.prefix);
@@ -140,7 +155,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     allowedRedirectOrigins,
     allowedAudiences: allowedAudiences.length > 0 ? allowedAudiences : [authUrl.origin],
     sessions,
-    facebook: { graphVersion },
+    facebook: { graphVersion, pageScopes },
     providers,
     serviceClients,
   };

@@ -28,6 +28,7 @@ export const ERROR_STATUS = {
   AlreadyMember: 409,
   LastOwner: 409,
   PersonalOrganization: 409,
+  LastSignInMethod: 409,
   MethodNotAllowed: 405,
   UnsupportedMediaType: 415,
   RateLimited: 429,

@@ -13,7 +13,9 @@ export type AuditAction =
   | "member.leave"
   | "member.role_change"
   | "page_token.read"
-  | "provider_token.read";
+  | "provider_token.read"
+  | "provider.connect"
+  | "provider.disconnect";
 
 /** Who acted: a signed-in user (by id) or a service client (by its configured id). */
 export type AuditActor = { type: "user"; id: string } | { type: "service_client"; id: string };

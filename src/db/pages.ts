@@ -28,14 +28,34 @@ export interface ProviderPageInput {
  * @example
  * await db.batch([...syncPagesStatements(db, { orgId, provider: "facebook", pages }), ...tokenStatements]);
  */
-export function syncPagesStatements(db: Database, input: { orgId: string; provider: string; pages: readonly ProviderPageInput[] }) {
+export function syncPagesStatements(
+  db: Database,
+  input: {
+    orgId: string;
+    provider: string;
+    pages: readonly ProviderPageInput[];
+    /**
+     * `false` when `pages` is known to be incomplete (the listing hit its cap):
+     * pages not in it are then left as they are instead of being marked gone.
+     */
+    markMissingGone?: boolean;
+  },
+) {
   const { orgId, provider, pages } = input;
   const samePages = and(eq(providerPages.orgId, orgId), eq(providerPages.provider, provider));
   const keep = pages.map((p) => p.externalId);
   const markGone = db
     .update(providerPages)
     .set({ goneAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(samePages, isNull(providerPages.goneAt), keep.length > 0 ? notInArray(providerPages.externalPageId, keep) : undefined));
+    .where(
+      and(
+        samePages,
+        isNull(providerPages.goneAt),
+        keep.length > 0 ? notInArray(providerPages.externalPageId, keep) : undefined,
+        // Matches no row: nothing is marked gone, and the batch keeps its shape.
+        input.markMissingGone === false ? sql`false` : undefined,
+      ),
+    );
   const retireGoneTokens = db
     .update(providerTokens)
     .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })

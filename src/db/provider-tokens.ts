@@ -11,7 +11,7 @@
  *   concurrent reconnect can neither violate the partial unique index nor
  *   leave two active tokens.
  */
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
 import type { OrgRef } from "./orgs";
@@ -29,9 +29,13 @@ export interface SealedTokenInput {
 
 interface TokenOwner {
   orgId: string;
-  userId: string;
-  /** The `accounts` row the token was granted to. */
-  accountId: string;
+  /** An id, or SQL yielding one (e.g. a subselect on a row written earlier in the same batch). */
+  userId: string | SQL;
+  /**
+   * The `accounts` row the token was granted to: an id, or SQL yielding one,
+   * for a batch that creates the account itself (a first-time connect).
+   */
+  accountId: string | SQL;
   provider: string;
 }
 
@@ -158,6 +162,62 @@ export async function readUserToken(
   const row = result.rows[0];
   if (!row) return null;
   return { ...sealedRow(row), userId: String(row.user_id), providerSubject: String(row.provider_subject) };
+}
+
+/**
+ * {@link replacePageTokenStatements} for any number of pages in TWO batch
+ * items, whatever the count: soft-delete the active tokens of those pages,
+ * then insert the new ones as `token_type='page'` (F12), upserting into an
+ * active row a concurrent reconnect may have inserted meanwhile (F13). The
+ * tokens travel as one JSON parameter, so 1,000 pages stay far below
+ * Postgres's parameter limit. Put these AFTER `syncPagesStatements`; a page
+ * not in `provider_pages` gets no token. `externalPageId`s must be distinct.
+ *
+ * @example
+ * await db.batch([...syncPagesStatements(db, { orgId, provider, pages }), ...replacePageTokensStatements(db, { orgId, userId, accountId, provider, pages: sealed })]);
+ */
+export function replacePageTokensStatements(
+  db: Database,
+  input: TokenOwner & { pages: readonly { externalPageId: string; token: SealedTokenInput }[] },
+) {
+  const { orgId, provider, pages } = input;
+  if (pages.length === 0) return [];
+  const ids = JSON.stringify(pages.map((p) => p.externalPageId));
+  const rows = JSON.stringify(
+    pages.map((p) => ({
+      external_page_id: p.externalPageId,
+      ciphertext: hex(p.token.ciphertext),
+      key_version: p.token.keyVersion,
+      scopes: p.token.scopes,
+      expires_at: p.token.expiresAt?.toISOString() ?? null,
+    })),
+  );
+  const retire = db.execute(sql`
+    UPDATE provider_tokens t SET deleted_at = now(), updated_at = now()
+    FROM provider_pages p
+    WHERE p.org_id = ${orgId}::uuid AND p.provider = ${provider}::text
+      AND p.external_page_id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))
+      AND t.org_id = p.org_id AND t.page_id = p.id AND t.deleted_at IS NULL`);
+  const insert = db.execute(sql`
+    INSERT INTO provider_tokens (org_id, user_id, account_id, page_id, provider, token_type, ciphertext, key_version, scopes, expires_at)
+    SELECT p.org_id, ${idValue(input.userId)}, ${idValue(input.accountId)}, p.id, p.provider, 'page'::provider_token_type,
+           decode(x.ciphertext, 'hex'), x.key_version, ARRAY(SELECT jsonb_array_elements_text(x.scopes)), x.expires_at
+    FROM jsonb_to_recordset(${rows}::jsonb) AS x(external_page_id text, ciphertext text, key_version integer, scopes jsonb, expires_at timestamptz)
+    JOIN provider_pages p ON p.org_id = ${orgId}::uuid AND p.provider = ${provider}::text AND p.external_page_id = x.external_page_id
+    ON CONFLICT (org_id, page_id) WHERE deleted_at IS NULL AND page_id IS NOT NULL
+    DO UPDATE SET user_id = EXCLUDED.user_id, account_id = EXCLUDED.account_id, token_type = 'page'::provider_token_type,
+                  ciphertext = EXCLUDED.ciphertext, key_version = EXCLUDED.key_version, scopes = EXCLUDED.scopes,
+                  expires_at = EXCLUDED.expires_at, updated_at = now()`);
+  return [retire, insert] as const;
+}
+
+/** A uuid value for raw SQL: a literal id cast to uuid, or the caller's SQL as is. */
+function idValue(value: string | SQL): SQL {
+  return typeof value === "string" ? sql`${value}::uuid` : value;
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function sealedColumns(token: SealedTokenInput) {

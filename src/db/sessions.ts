@@ -140,8 +140,13 @@ export type SessionProof =
   | { kind: "jwt"; sessionId: string; userId: string }
   | { kind: "refresh"; sessionId: string; secretHash: string };
 
-/** A SQL expression yielding the proven user's id (NULL, matching nothing, when the proof fails). */
-function ownerOf(proof: SessionProof): SQL {
+/**
+ * A SQL expression yielding the proven user's id (NULL, matching nothing, when the proof fails).
+ *
+ * @example
+ * db.delete(accounts).where(eq(accounts.userId, ownerOf(proof)));
+ */
+export function ownerOf(proof: SessionProof): SQL {
   if (proof.kind === "jwt") return sql`${proof.userId}::uuid`;
   return sql`(SELECT user_id FROM sessions WHERE id = ${proof.sessionId}::uuid AND secret_hash = ${proof.secretHash}
               AND revoked_at IS NULL AND expires_at > now())`;

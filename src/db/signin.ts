@@ -11,7 +11,9 @@
  *   3. the personal organization, when the user has none;
  *   4. the owner membership of it;
  *   5. the provider's tokens, encrypted, as the user's `token_type='user'` row;
- *   6. the session (`insertSessionStatement`).
+ *   6. the session (`insertSessionStatement`);
+ *   7. with `connect` (a Facebook Pages connect started from a link): the org
+ *      role guard, pages and page/user tokens of `db/facebook-connect.ts`.
  *
  * Statements 3–6 find the user through `accounts(provider, provider_subject)`,
  * which statement 2 has just written in the same transaction.
@@ -26,7 +28,9 @@ import { sql, type SQL } from "drizzle-orm";
 import { GatehouseError } from "../error";
 import type { StoredProfile } from "../lib/profile";
 import type { Database } from "./client";
+import { pagesConnectStatements, type PagesConnectInput } from "./facebook-connect";
 import { postgresCode } from "./migrations";
+import { isOrgRoleRefusal } from "./orgs";
 import { insertSessionStatement, type NewSession } from "./sessions";
 
 /** Why the database refused a sign-in. */
@@ -39,7 +43,9 @@ export type SignInRefusal =
   | "link_conflict"
   /** Explicit linking, but the linking user no longer exists. */
   | "link_user_missing"
-  | "disabled";
+  | "disabled"
+  /** A connect, but the linking user is no longer owner or admin of the organization. */
+  | "org_forbidden";
 
 /** How the user was found, when the sign-in succeeded. */
 export type SignInPath = "new" | "existing" | "link" | "email_match";
@@ -63,6 +69,8 @@ export interface SignInBatchInput {
   /** Sealed with `providerTokenAad(profile.provider, profile.subject)`. */
   token: { ciphertext: Uint8Array; keyVersion: number; scopes: readonly string[]; expiresAt: Date | null };
   session: Omit<NewSession, "userId">;
+  /** Connect the identity's Pages to an organization in the same batch; needs `linkUserId`. */
+  connect?: PagesConnectInput | null;
 }
 
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
@@ -142,6 +150,7 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
       DO UPDATE SET account_id = EXCLUDED.account_id, ciphertext = EXCLUDED.ciphertext, key_version = EXCLUDED.key_version,
                     scopes = EXCLUDED.scopes, expires_at = EXCLUDED.expires_at, updated_at = now()`),
     insertSessionStatement(db, { ...input.session, userId: accountUser }),
+    ...connectStatements(db, input),
   ]);
 
   const row = results[1].rows[0] as Record<string, unknown> | undefined;
@@ -151,6 +160,14 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
   }
   const profile = { email: textOrNull(row.email), name: textOrNull(row.name), image: textOrNull(row.image) };
   return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile };
+}
+
+/** Statements 7…: a connect's writes, on behalf of the linking user (statement 2 refused any other owner). */
+function connectStatements(db: Database, input: SignInBatchInput) {
+  if (!input.connect) return [];
+  if (input.linkUserId === null) throw new Error("a connect needs the linking user");
+  const { provider, subject } = input.profile;
+  return pagesConnectStatements(db, { ...input.connect, userId: input.linkUserId, provider, subject });
 }
 
 /** Statement 2: the decision and the user/account writes, in one statement. */
@@ -243,6 +260,7 @@ function decideStatement(input: SignInBatchInput): SQL {
 
 /** The refusal raised by `gatehouse_refuse()` in statement 2, or the state's primary key. */
 function refusalOf(error: unknown): SignInRefusal | null {
+  if (isOrgRoleRefusal(error)) return "org_forbidden";
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const fields = e as { code?: unknown; constraint?: unknown; message?: unknown };
     if (fields.code === "23505" && fields.constraint === "oauth_consumed_states_pkey") return "state_replayed";

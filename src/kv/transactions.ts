@@ -27,11 +27,19 @@ const transactionSchema = z.object({
   bindingHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** Set when a signed-in user links another provider account. */
   linkUserId: z.uuid().nullable(),
+  /**
+   * Set when the link connects the provider's Pages to this organization
+   * (`POST /auth/link/facebook?org=…`); the callback checks the role again.
+   * Absent in transactions stored before connect existed: read as null.
+   */
+  orgId: z.uuid().nullable().default(null),
   /** Epoch milliseconds. */
   createdAt: z.number().int().nonnegative(),
 });
 
 export type SignInTransaction = z.infer<typeof transactionSchema>;
+/** What {@link saveTransaction} takes: `orgId` may be left out for a plain sign-in. */
+export type NewSignInTransaction = z.input<typeof transactionSchema>;
 
 /** @example transactionKey("9f86…") // "tx:9f86…" */
 export function transactionKey(stateHash: string): string {
@@ -46,7 +54,7 @@ export function transactionKey(stateHash: string): string {
  * @example
  * await saveTransaction(c.var.kv, await sha256Hex(state), transaction);
  */
-export async function saveTransaction(kv: KVNamespace, stateHash: string, transaction: SignInTransaction): Promise<void> {
+export async function saveTransaction(kv: KVNamespace, stateHash: string, transaction: NewSignInTransaction): Promise<void> {
   const value = JSON.stringify(transactionSchema.parse(transaction));
   try {
     await kv.put(transactionKey(stateHash), value, { expirationTtl: TRANSACTION_TTL_SECONDS });

@@ -24,6 +24,7 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; try
   AlreadyMember: { title: "Already a member", explain: "This person is already a member of the organization.", tryThis: "Change their role instead." },
   LastOwner: { title: "Last owner", explain: "An organization must keep at least one owner.", tryThis: "Make someone else an owner first." },
   PersonalOrganization: { title: "Personal organization", explain: "A personal organization has exactly one member, its owner.", tryThis: "Create a shared organization instead." },
+  LastSignInMethod: { title: "Last sign-in method", explain: "This is the only way you can sign in, so it cannot be removed.", tryThis: "Link another sign-in method first, then remove this one." },
   MethodNotAllowed: { title: "Not allowed", explain: "This address does not accept that kind of request.", tryThis: "Go back and use the page's buttons." },
   UnsupportedMediaType: { title: "Unsupported request", explain: "The request body has the wrong type.", tryThis: "Send application/json." },
   RateLimited: { title: "Too many attempts", explain: "There were too many requests from your network.", tryThis: "Wait a minute and try again." },

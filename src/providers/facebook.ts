@@ -10,7 +10,8 @@ import { getJsonObject, httpOptions, isObject, stringOrNull, type ProfileErrorKi
 import { buildAuthorizationUrl, exchangeCode, oauthClient, tokenSet } from "./oauth";
 import type { ProviderOptions, SignInProvider } from "./types";
 
-const GRAPH = "https://graph.facebook.com";
+/** The Graph API host; the version segment always comes from configuration. */
+export const GRAPH = "https://graph.facebook.com";
 export const FACEBOOK_DEFAULT_SCOPES = ["email", "public_profile"] as const;
 /** Graph error codes for throttling and outages (the rest reject the request). */
 const GRAPH_UNAVAILABLE = new Set([1, 2, 4, 17, 32, 341, 613]);
@@ -76,7 +77,15 @@ function graphErrorCode(body: unknown): number | undefined {
   return isObject(body) && isObject(body.error) && typeof body.error.code === "number" ? body.error.code : undefined;
 }
 
-function classifyGraphError(_status: number, body: unknown): ProfileErrorKind | undefined {
+/**
+ * A Graph error body as gatehouse's verdict: throttling and outages
+ * (codes 1, 2, 4, 17, 32, 341, 613) are `ProviderUnavailable`; anything else,
+ * e.g. 190 (expired or invalid token), rejects the sign-in (`OAuthCallback`).
+ *
+ * @example
+ * await getJsonObject("facebook", "profile", url, token, { timeoutMs, classify: classifyGraphError });
+ */
+export function classifyGraphError(_status: number, body: unknown): ProfileErrorKind | undefined {
   const code = graphErrorCode(body);
   if (code === undefined) return undefined;
   if (GRAPH_UNAVAILABLE.has(code)) return { code: "ProviderUnavailable", reason: `graph_${code}` };
@@ -92,8 +101,14 @@ async function graphErrorsAsOAuth(response: Response): Promise<Response> {
   return Response.json({ error: `graph_${code}` }, { status: 400 });
 }
 
-/** HMAC-SHA256 of the access token with the app secret, which Graph can require on every call. */
-async function appSecretProof(accessToken: string, appSecret: string): Promise<string> {
+/**
+ * HMAC-SHA256 of the access token with the app secret (hex), which Graph can
+ * require on every call made with that token.
+ *
+ * @example
+ * url.searchParams.set("appsecret_proof", await appSecretProof(token, config.clientSecret));
+ */
+export async function appSecretProof(accessToken: string, appSecret: string): Promise<string> {
   const enc = new TextEncoder();
   const key = await crypto.subtle.importKey("raw", enc.encode(appSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(accessToken)));

@@ -7,6 +7,10 @@
  * endpoint. Then the provider exchanges the code, and ONE database batch
  * (`db/signin.ts`) consumes the state and writes the user, account,
  * organization, tokens and session. Cookies are set only after it committed.
+ *
+ * A Facebook Pages connect (the transaction names an organization) adds the
+ * Graph calls (long-lived token, `/me/accounts`) before that batch and its
+ * pages and tokens inside it: still ONE round trip (`org-facebook.ts`).
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
@@ -20,6 +24,7 @@ import { storedProfile } from "../lib/profile";
 import type { ProviderTokenSet, SignInProvider } from "../providers";
 import { setSessionCookies } from "../sessions/browser-session";
 import { mintRefreshToken } from "../sessions/refresh-token";
+import { prepareFacebookConnect, type PreparedConnect } from "./org-facebook";
 import { callbackUrlFor, providerFromRoute, TRANSACTION_COOKIE } from "./signin";
 
 /** The state gatehouse mints: 32 random bytes, base64url. */
@@ -34,6 +39,7 @@ const REFUSAL_ERRORS: Record<SignInRefusal, { code: ErrorCode; message: string }
   link_conflict: { code: "AccountAlreadyLinked", message: "This provider account is already linked to another user." },
   link_user_missing: { code: "AccessDenied", message: "The account to link to no longer exists." },
   disabled: { code: "AccessDenied", message: "This account is disabled." },
+  org_forbidden: { code: "Forbidden", message: "Only owners and admins can connect Pages to this organization." },
 };
 
 export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
@@ -51,6 +57,7 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
   });
   const stored = profile.provider === provider.id ? storedProfile(profile) : null;
   if (!stored) throw new GatehouseError("OAuthCallback", "The provider did not return a usable account id.");
+  const prepared = await prepareConnect(c, provider, transaction, stored.subject, tokens);
 
   const now = new Date();
   const refresh = await mintRefreshToken();
@@ -59,7 +66,8 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
     stateHash,
     profile: stored,
     linkUserId: transaction.linkUserId,
-    token: await sealTokens(c, tokens, stored.provider, stored.subject),
+    token: await sealTokens(c, prepared?.userTokens ?? tokens, stored.provider, stored.subject),
+    connect: prepared?.connect ?? null,
     session: {
       sessionId: refresh.sessionId,
       secretHash: refresh.secretHash,
@@ -80,6 +88,7 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
   }
 
   log("info", "signed_in", { provider: provider.id, path: result.path });
+  if (prepared) log("info", "pages_connected", { provider: provider.id, pages: prepared.connect.pages.length, capped: prepared.capped });
   await setSessionCookies(c, {
     userId: result.userId,
     sessionId: result.sessionId,
@@ -89,8 +98,27 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
   });
   c.header("Set-Cookie", serializeCookie(TRANSACTION_COOKIE, "", 0), { append: true });
   c.header("Cache-Control", "no-store");
-  return c.redirect(transaction.redirectTo, 302);
+  return c.redirect(prepared?.capped ? withCappedFlag(transaction.redirectTo) : transaction.redirectTo, 302);
 });
+
+/** A connect's Graph work, or `null` for a plain sign-in or link. */
+async function prepareConnect(
+  c: Context<AppEnv>,
+  provider: SignInProvider,
+  transaction: SignInTransaction,
+  subject: string,
+  tokens: ProviderTokenSet,
+): Promise<PreparedConnect | null> {
+  if (transaction.orgId === null) return null;
+  return prepareFacebookConnect(c, provider, { orgId: transaction.orgId, subject, tokens });
+}
+
+/** The return address with `pages_capped=1`: the user has more Pages than were connected. */
+function withCappedFlag(redirectTo: string): string {
+  const url = new URL(redirectTo);
+  url.searchParams.set("pages_capped", "1");
+  return url.href;
+}
 
 /**
  * The checks that need no provider and no database. Throws `OAuthCallback`
@@ -119,6 +147,8 @@ async function checkCallback(
   if (!transaction) throw stateInvalid();
   if ((await sha256Hex(cookie.value)) !== transaction.bindingHash) throw stateInvalid();
   if (transaction.provider !== provider.id) throw stateInvalid();
+  // Only the link route records an org, and only for a signed-in user's Facebook link.
+  if (transaction.orgId !== null && (transaction.linkUserId === null || provider.kind !== "facebook")) throw stateInvalid();
 
   const error = params.get("error");
   if (error !== null) {

@@ -7,12 +7,22 @@
  *
  * A POST with an exact Origin check, so another site can neither start a
  * link in the user's name (CSRF) nor make it look like a plain link.
+ *
+ * `POST /auth/link/facebook?org=<slug or id>` also connects the user's
+ * Facebook Pages to that organization (docs/orgs.md): the user must be its
+ * owner or admin now (one read, nothing written) and again when the
+ * callback's batch commits (the role guard inside it).
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
 import { GatehouseError } from "../error";
+import { orgClaimsFor } from "../orgs/claims";
+import type { SignInProvider } from "../providers";
 import { resolveSession } from "../sessions/resolve";
 import { providerFromRoute, redirectTarget, startSignIn } from "./signin";
+
+/** Roles that may connect an organization's Pages. */
+const CONNECT_ROLES: readonly string[] = ["owner", "admin"];
 
 export const link = new Hono<AppEnv>()
   .post("/:provider", async (c) => {
@@ -22,14 +32,39 @@ export const link = new Hono<AppEnv>()
     const provider = providerFromRoute(c, c.req.param("provider"));
     const form = await formFields(c.req.raw);
     const redirectTo = redirectTarget(c, form.getAll("redirect_to").length > 0 ? form.getAll("redirect_to") : c.req.queries("redirect_to"));
+    const orgValues = form.getAll("org").length > 0 ? form.getAll("org") : c.req.queries("org");
     const session = await resolveSession(c);
     if (!session) throw new GatehouseError("Unauthorized", "Sign in first, then link another account.");
+    const connect = orgValues === undefined ? undefined : await connectTarget(c, provider, orgValues, session.userId);
     // 303: the browser follows a POST's redirect with a GET.
-    return startSignIn(c, provider, { redirectTo, linkUserId: session.userId, status: 303 });
+    return startSignIn(c, provider, { redirectTo, linkUserId: session.userId, status: 303, ...(connect ? { connect } : {}) });
   })
   .all("/:provider", () => {
     throw new GatehouseError("MethodNotAllowed", "Linking is started with a POST from the account page.", { headers: { Allow: "POST" } });
   });
+
+/**
+ * The organization a Pages connect is for, with the scopes to ask. Only
+ * Facebook has Pages (400 otherwise); not a member → 404, a member who is
+ * neither owner nor admin → 403. One database read, no write.
+ */
+async function connectTarget(
+  c: Context<AppEnv>,
+  provider: SignInProvider,
+  values: readonly string[],
+  userId: string,
+): Promise<{ orgId: string; scopes: readonly string[] }> {
+  if (provider.kind !== "facebook") {
+    throw new GatehouseError("InvalidRequest", "Only Facebook Pages can be connected to an organization.", { extra: { field: "org" } });
+  }
+  if (values.length !== 1) throw new GatehouseError("InvalidRequest", "Name one organization.", { extra: { field: "org" } });
+  const claims = await orgClaimsFor(c.var.db(), { userId, org: values[0] });
+  if (!claims) throw new GatehouseError("NotFound", "No such organization.");
+  if (!claims.roles.some((r) => CONNECT_ROLES.includes(r))) {
+    throw new GatehouseError("Forbidden", "Only owners and admins can connect Pages to this organization.");
+  }
+  return { orgId: claims.org.id, scopes: c.var.config.facebook.pageScopes };
+}
 
 /** The urlencoded form fields of the body; anything else counts as an empty form. */
 async function formFields(request: Request): Promise<URLSearchParams> {

@@ -16,6 +16,7 @@ import { bearerCors, requireBearer } from "../middleware/bearer";
 import { noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
 import { slugCandidates, slugProblem } from "../orgs/slugs";
+import { orgFacebook } from "./org-facebook";
 import { orgTokens } from "./org-tokens";
 import { jsonBody, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
 
@@ -33,6 +34,7 @@ export const orgs = new Hono<AppEnv>()
   // Service clients first: their routes must never fall through to the Bearer ones.
   .route("/", orgTokens)
   .use(bearerCors())
+  .route("/", orgFacebook)
   .get("/", bearer, async (c) => {
     return c.json({ orgs: await listOrgsForUser(c.var.db(), c.var.caller.userId) });
   })

@@ -11,10 +11,11 @@ import { GatehouseError } from "../error";
 import { saveTransaction, TRANSACTION_TTL_SECONDS } from "../kv/transactions";
 import { serializeCookie } from "../lib/cookies";
 import { randomBase64Url, sha256Hex } from "../lib/crypto";
-import { HTML_SECURITY_HEADERS } from "../lib/security-headers";
+import { pageSecurityHeaders } from "../lib/security-headers";
 import { validateRedirect } from "../lib/redirect";
 import { SignInPage } from "../pages/signin";
 import { findProvider, type SignInProvider } from "../providers";
+import { resolveSession } from "../sessions/resolve";
 
 /** Binds a transaction to the browser that started it; `__Host-`: Secure, Path=/, no Domain. */
 export const TRANSACTION_COOKIE = "__Host-gh_tx";
@@ -62,13 +63,21 @@ export function callbackUrlFor(authUrl: URL, providerId: string): string {
  * then are the cookie and the redirect produced. A KV failure is a 503
  * `StorageUnavailable` with neither.
  *
+ * A Pages connect (`connect`) records the organization in the transaction
+ * and asks for the provider's sign-in scopes plus `connect.scopes`.
+ *
  * @example
  * return startSignIn(c, provider, { redirectTo, linkUserId: null, status: 302 });
  */
 export async function startSignIn(
   c: Context<AppEnv>,
   provider: SignInProvider,
-  options: { redirectTo: string; linkUserId: string | null; status: 302 | 303 },
+  options: {
+    redirectTo: string;
+    linkUserId: string | null;
+    status: 302 | 303;
+    connect?: { orgId: string; scopes: readonly string[] };
+  },
 ): Promise<Response> {
   const config = c.var.config;
   const state = randomBase64Url();
@@ -76,7 +85,8 @@ export async function startSignIn(
   const codeVerifier = randomBase64Url();
   const nonce = provider.usesNonce ? randomBase64Url() : null;
   const configured = config.providers.find((p) => p.id === provider.id)?.scopes ?? [];
-  const scopes = configured.length > 0 ? [...configured] : [...provider.defaultScopes];
+  const signInScopes = configured.length > 0 ? [...configured] : [...provider.defaultScopes];
+  const scopes = options.connect ? [...new Set([...signInScopes, ...options.connect.scopes])] : signInScopes;
 
   const url = await provider.authorizationUrl({
     state,
@@ -95,6 +105,7 @@ export async function startSignIn(
     redirectTo: options.redirectTo,
     bindingHash: await sha256Hex(binding),
     linkUserId: options.linkUserId,
+    orgId: options.connect?.orgId ?? null,
     createdAt: Date.now(),
   });
 
@@ -104,13 +115,17 @@ export async function startSignIn(
 }
 
 export const signin = new Hono<AppEnv>()
-  .get("/", (c) => {
+  .get("/", async (c) => {
     const raw = c.req.queries("redirect_to");
     // Validated here too, so the page never carries a bad address into its links.
     const redirectTo = raw === undefined ? null : redirectTarget(c, raw);
     const providers = c.var.config.providers.map((p) => ({ id: p.id, name: p.name }));
-    const html = "<!doctype html>" + String(SignInPage({ providers, redirectTo }));
-    return c.html(html, 200, { ...HTML_SECURITY_HEADERS, "Cache-Control": "no-store" });
+    // May rotate the refresh token (new cookies on this response): fine on a page load.
+    const session = await resolveSession(c);
+    const signedIn = session ? { name: session.profile.name, email: session.profile.email } : null;
+    const html = "<!doctype html>" + String(SignInPage({ providers, redirectTo, signedIn }));
+    // A signed-in visitor gets the sign-out form, which needs the Origin header (see pageSecurityHeaders).
+    return c.html(html, 200, { ...pageSecurityHeaders({ hasForms: signedIn !== null }), "Cache-Control": "no-store" });
   })
   .get("/:provider", async (c) => {
     const provider = providerFromRoute(c, c.req.param("provider"));

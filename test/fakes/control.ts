@@ -9,7 +9,7 @@
  */
 import type { FakeCall, FakeEndpointFaults, FakeProviderName, FakeScenario } from "./types.ts";
 
-export type { FakeCall, FakeEndpointFaults, FakeProviderName, FakeScenario, Fault, FakeUser, IdTokenTamper } from "./types.ts";
+export type { FakeCall, FakeEndpointFaults, FakeFacebookPage, FakeProviderName, FakeScenario, Fault, FakeUser, IdTokenTamper } from "./types.ts";
 
 const CONTROL = "http://fakes.test";
 
@@ -66,6 +66,19 @@ export async function lastCallSeq(): Promise<number> {
 /** Forgets scenarios, codes, tokens, faults and the call log. Affects every test file: prefer scenario ids. */
 export async function resetFakes(): Promise<void> {
   await call("POST", "/__reset");
+}
+
+/**
+ * The Page token the Facebook fake hands out for `pageId` in a scenario's
+ * flow, when `/me/accounts` was called with a LONG-LIVED user token (with
+ * the short-lived one it would be `EAAPS-…`, which real Facebook makes expire
+ * within hours).
+ *
+ * @example
+ * expect(body.accessToken).toBe(fakePageToken(flow.scenario, "1001"));
+ */
+export function fakePageToken(scenario: string, pageId: string): string {
+  return `EAAPL-${scenario}-${pageId}`;
 }
 
 /** The issuer URL of a generic fake OpenID tenant. */

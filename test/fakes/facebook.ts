@@ -2,10 +2,12 @@
  * Fake Facebook Login and Graph API, any version segment (`/v24.0/…`).
  * Errors have Graph's shape `{ error: { message, type, code, fbtrace_id } }`:
  * 100 for a bad code, 1 for a bad secret, 190 for a dead token, 4 for
- * throttling. `appsecret_proof` is checked when sent.
+ * throttling. `appsecret_proof` is checked when sent. The Pages endpoints
+ * (`fb_exchange_token`, `/me/accounts`) live in facebook-pages.ts.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { CLIENTS } from "./clients.ts";
+import { exchangeToken, listAccounts } from "./facebook-pages.ts";
 import { authorize, faultResponse, grantedScopes, json, readParams, redeemCode } from "./flow.ts";
 import { state } from "./state.ts";
 import type { FakeUser } from "./types.ts";
@@ -24,6 +26,9 @@ const GRAPH_ERRORS: Record<string, [number, string, string, number?]> = {
   "1": [400, "OAuthException", "Error validating client secret."],
   "190": [400, "OAuthException", "Error validating access token: Session has expired.", 463],
   "4": [403, "OAuthException", "(#4) Application request limit reached"],
+  "17": [400, "OAuthException", "(#17) User request limit reached", 2446079],
+  "32": [400, "OAuthException", "(#32) Page request limit reached"],
+  "613": [400, "OAuthException", "(#613) Calls to this api have exceeded the rate limit."],
   "2": [500, "OAuthException", "An unexpected error has occurred. Please retry your request later."],
 };
 
@@ -50,15 +55,18 @@ export async function facebookFake(request: Request, url: URL): Promise<Response
     });
   }
   if (url.hostname !== "graph.facebook.com") return undefined;
-  const path = /^\/v\d+\.\d(\/.*)$/.exec(url.pathname)?.[1];
+  const [, version, path] = /^\/(v\d+\.\d)(\/.*)$/.exec(url.pathname) ?? [];
   if (path === "/oauth/access_token") {
-    const result = redeemCode("facebook", request, await readParams(request, url), CLIENTS.facebook, ["post"]);
+    const params = await readParams(request, url);
+    if (params.get("grant_type") === "fb_exchange_token") return exchangeToken(request, params, graphError);
+    const result = redeemCode("facebook", request, params, CLIENTS.facebook, ["post"]);
     if ("failure" in result) return graphError(result.failure === "invalid_client" ? 1 : 100);
     const fault = await faultResponse(result.grant.scenario.token, graphError);
     if (fault) return fault;
     const token = state.issueToken("EAAB", result.grant, grantedScopes(result.grant), 5183944);
     return json({ access_token: token, token_type: "bearer", expires_in: 5183944 });
   }
+  if (version !== undefined && path !== undefined && /^\/(me|\d+)\/accounts$/.test(path)) return listAccounts(request, url, version, graphError);
   if (path === "/me" || path === "/me/permissions") {
     const endpoint = path === "/me" ? "profile" : "permissions";
     const issued = state.bearer(request, url);

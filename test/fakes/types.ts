@@ -79,6 +79,28 @@ export interface FakeScenario {
   githubEmails?: { email: string; primary: boolean; verified: boolean; visibility?: string | null }[];
   /** Kakao `kakao_account.is_email_valid` (default true). */
   kakaoEmailValid?: boolean;
+  /**
+   * Facebook `/me/accounts`: the Pages the user manages (default none), or
+   * `{ count }` generated Pages with ids `<idPrefix><n>` (n from 1) and names `Page <n>`.
+   */
+  facebookPages?: FakeFacebookPage[] | { count: number; idPrefix?: string };
+  /** Facebook `fb_exchange_token` grant on /oauth/access_token. */
+  exchange?: Fault;
+  /** Facebook `/me/accounts`: on every Graph page, or only on page `accountsFaultAtPage` (1-based). */
+  accounts?: Fault;
+  accountsFaultAtPage?: number;
+  /** Facebook: `paging.next` points at this base (e.g. `https://evil.example/v24.0`) instead of Graph. */
+  accountsNextBase?: string;
+}
+
+/** One Facebook Page of a scenario. */
+export interface FakeFacebookPage {
+  id: string;
+  name?: string;
+  category?: string | null;
+  tasks?: string[];
+  /** Facebook gives the user no Page token (too few tasks on it). */
+  withoutToken?: boolean;
 }
 
 /** Faults of endpoints outside any flow. Use only on your own `oidc/<tenant>`: they affect every caller. */
@@ -91,7 +113,7 @@ export interface FakeEndpointFaults {
 export interface FakeCall {
   seq: number;
   provider: string;
-  endpoint: "discovery" | "jwks" | "authorize" | "token" | "userinfo" | "profile" | "emails" | "permissions";
+  endpoint: "discovery" | "jwks" | "authorize" | "token" | "userinfo" | "profile" | "emails" | "permissions" | "exchange" | "accounts";
   method: string;
   /** Scenario id when the request belongs to a flow. */
   scenario?: string;

@@ -1,0 +1,135 @@
+/**
+ * The account page's queries: everything the page shows in ONE round trip
+ * (a batch of SELECTs), and unlinking a sign-in method in ONE statement that
+ * makes every decision itself (ownership, "not the last method", token
+ * retirement), so two racing requests cannot both win.
+ */
+import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import type { Database } from "./client";
+import { accounts, memberships, organizations, providerPages, sessions, users } from "./schema";
+import { ownerOf, type SessionProof } from "./sessions";
+
+export interface AccountOverview {
+  user: { id: string; email: string | null; name: string | null; image: string | null; createdAt: Date } | null;
+  accounts: { id: string; provider: string; email: string | null; createdAt: Date }[];
+  sessions: { id: string; createdAt: Date; lastUsedAt: Date; ip: string | null; userAgent: string | null }[];
+  organizations: { id: string; slug: string; name: string; personal: boolean; role: "owner" | "admin" | "member" }[];
+  /** Pages of the organizations where the user is owner or admin, gone ones included. */
+  pages: { id: string; orgId: string; provider: string; name: string; category: string | null; goneAt: Date | null }[];
+}
+
+/** Roles that see an organization's connected pages. */
+const PAGE_ROLES = ["owner", "admin"] as const;
+
+/**
+ * Reads what the account page shows for `userId` (a verified session's
+ * user) in one batch: profile, sign-in methods, live sessions,
+ * organizations, and connected pages of the organizations they administer.
+ *
+ * @example
+ * const overview = await accountOverview(c.var.db(), session.userId);
+ * if (!overview.user) throw new GatehouseError("Unauthorized", "…");
+ */
+export async function accountOverview(db: Database, userId: string): Promise<AccountOverview> {
+  const [user, linked, live, orgs, pages] = await db.batch([
+    db
+      .select({ id: users.id, email: users.email, name: users.name, image: users.image, createdAt: users.createdAt })
+      .from(users)
+      .where(and(eq(users.id, userId), isNull(users.disabledAt))),
+    db
+      .select({ id: accounts.id, provider: accounts.provider, email: accounts.email, createdAt: accounts.createdAt })
+      .from(accounts)
+      .where(eq(accounts.userId, userId))
+      .orderBy(asc(accounts.createdAt)),
+    db
+      .select({ id: sessions.id, createdAt: sessions.createdAt, lastUsedAt: sessions.lastUsedAt, ip: sessions.ip, userAgent: sessions.userAgent })
+      .from(sessions)
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)))
+      .orderBy(desc(sessions.lastUsedAt))
+      .limit(100),
+    db
+      .select({ id: organizations.id, slug: organizations.slug, name: organizations.name, personal: organizations.personal, role: memberships.role })
+      .from(memberships)
+      .innerJoin(organizations, eq(organizations.id, memberships.orgId))
+      .where(eq(memberships.userId, userId))
+      .orderBy(desc(organizations.personal), asc(organizations.name))
+      .limit(200),
+    db
+      .select({
+        id: providerPages.id,
+        orgId: providerPages.orgId,
+        provider: providerPages.provider,
+        name: providerPages.name,
+        category: providerPages.category,
+        goneAt: providerPages.goneAt,
+      })
+      .from(providerPages)
+      .innerJoin(memberships, eq(memberships.orgId, providerPages.orgId))
+      .where(and(eq(memberships.userId, userId), inArray(memberships.role, [...PAGE_ROLES])))
+      .orderBy(asc(providerPages.name))
+      .limit(500),
+  ]);
+  return { user: user[0] ?? null, accounts: linked, sessions: live, organizations: orgs, pages };
+}
+
+/** What one unlink attempt did. */
+export type UnlinkResult =
+  | { outcome: "unlinked"; accounts: number; retiredTokens: number }
+  /** It is the user's only way to sign in: nothing changed. */
+  | { outcome: "last_method" }
+  /** The user has no such linked account (another user's is never touched). */
+  | { outcome: "not_found" }
+  /** The session proof did not hold (revoked, expired, wrong secret). */
+  | { outcome: "unauthorized" };
+
+/**
+ * Unlinks the proven user's `provider` account(s) (or the one `accountId`
+ * among them) in ONE statement. It refuses to remove the last sign-in
+ * method: the user's account rows are locked (`FOR UPDATE`) and counted in
+ * the same statement, so two concurrent unlinks of a user's two methods
+ * cannot both pass (the loser re-reads the locked rows, the deleted one is
+ * gone, and its count says "last method"). The account's provider tokens
+ * are soft-deleted in the same statement.
+ *
+ * Note: `provider_tokens.account_id` is `ON DELETE CASCADE`, so Postgres
+ * then removes those token rows with the account; the soft delete is what
+ * reports the count, and keeps them retired if the foreign key ever changes.
+ *
+ * @example
+ * const result = await unlinkAccount(db, proof, { provider: "github", accountId: null });
+ * if (result.outcome === "last_method") throw new GatehouseError("InvalidRequest", "…");
+ */
+export async function unlinkAccount(
+  db: Database,
+  proof: SessionProof,
+  target: { provider: string; accountId: string | null },
+): Promise<UnlinkResult> {
+  const onlyId = target.accountId === null ? sql`` : sql` AND id = ${target.accountId}::uuid`;
+  const result = await db.execute(sql`
+    WITH me AS (SELECT ${ownerOf(proof)} AS id),
+    mine AS (
+      SELECT a.id, a.provider FROM accounts a WHERE a.user_id = (SELECT id FROM me) FOR UPDATE
+    ),
+    target AS (SELECT id FROM mine WHERE provider = ${target.provider}${onlyId}),
+    unlinked AS (
+      DELETE FROM accounts a
+      WHERE a.id IN (SELECT id FROM target)
+        AND (SELECT count(*) FROM mine) > (SELECT count(*) FROM target)
+      RETURNING a.id
+    ),
+    retired AS (
+      UPDATE provider_tokens t SET deleted_at = now(), updated_at = now()
+      WHERE t.account_id IN (SELECT id FROM unlinked) AND t.deleted_at IS NULL
+      RETURNING t.id
+    )
+    SELECT (SELECT id FROM me) AS user_id,
+           (SELECT count(*) FROM target)::int AS matched,
+           (SELECT count(*) FROM unlinked)::int AS unlinked,
+           (SELECT count(*) FROM retired)::int AS retired
+  `);
+  const row = result.rows[0] as { user_id: unknown; matched: unknown; unlinked: unknown; retired: unknown } | undefined;
+  if (!row || row.user_id === null) return { outcome: "unauthorized" };
+  if (Number(row.matched) === 0) return { outcome: "not_found" };
+  if (Number(row.unlinked) === 0) return { outcome: "last_method" };
+  return { outcome: "unlinked", accounts: Number(row.unlinked), retiredTokens: Number(row.retired) };
+}

@@ -1,0 +1,194 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * The account page: profile, sign-in methods (link / unlink), active
+ * sessions (revoke one, sign out everywhere), organizations and, for their
+ * owners and admins, connected pages. Every action is a POST form to this
+ * site (no script); the handlers check Origin and answer with a redirect.
+ */
+import type { AccountOverview } from "../db/account";
+import { deviceLabel } from "../lib/user-agent";
+import { Layout } from "./layout";
+import { ProviderMark } from "./provider-mark";
+
+/** Fixed texts for `?notice=`; anything else shows nothing. */
+export const ACCOUNT_NOTICES = {
+  unlinked: "The sign-in method was removed.",
+  revoked: "The session was signed out.",
+} as const;
+
+export type AccountNotice = keyof typeof ACCOUNT_NOTICES;
+
+export interface AccountPageProps {
+  overview: AccountOverview & { user: NonNullable<AccountOverview["user"]> };
+  /** The session viewing the page ("this device"). */
+  currentSessionId: string;
+  /** Enabled providers, for names and the "link another" forms. */
+  providers: readonly { id: string; name: string }[];
+  /** Absolute URL of this page, sent as `redirect_to` by the link forms. */
+  accountUrl: string;
+  notice: AccountNotice | null;
+}
+
+/** "2026-11-22 00:06 UTC": unambiguous without script or the viewer's time zone. */
+function when(date: Date): string {
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+/** @example String(<AccountPage overview={o} currentSessionId={sid} providers={[]} accountUrl="https://auth.example.com/account" notice={null} />) */
+export function AccountPage(props: AccountPageProps) {
+  const { user } = props.overview;
+  return (
+    <Layout title="Your account" wide>
+      <h1>Your account</h1>
+      {props.notice ? (
+        <p role="status" class="tag ok">
+          {ACCOUNT_NOTICES[props.notice]}
+        </p>
+      ) : null}
+      <section aria-labelledby="profile" style="display:flex;gap:1rem;align-items:center">
+        {user.image?.startsWith("https://") ? <img class="avatar" src={user.image} alt="" referrerpolicy="no-referrer" /> : null}
+        <div class="grow">
+          <p id="profile">
+            <strong>{user.name ?? user.email ?? "Unnamed user"}</strong>
+          </p>
+          {user.email ? <p class="muted">{user.email}</p> : null}
+          <p class="muted">
+            <small>Member since {when(user.createdAt)}</small>
+          </p>
+        </div>
+      </section>
+      <SignInMethods {...props} />
+      <Sessions sessions={props.overview.sessions} currentSessionId={props.currentSessionId} />
+      <Organizations overview={props.overview} />
+    </Layout>
+  );
+}
+
+function providerName(providers: AccountPageProps["providers"], id: string): string {
+  return providers.find((p) => p.id === id)?.name ?? id;
+}
+
+function SignInMethods(props: AccountPageProps) {
+  const linked = props.overview.accounts;
+  const only = linked.length <= 1;
+  const linkedProviders = new Set(linked.map((a) => a.provider));
+  const linkable = props.providers.filter((p) => !linkedProviders.has(p.id));
+  return (
+    <section aria-labelledby="methods">
+      <h2 id="methods">Sign-in methods</h2>
+      <ul class="plain">
+        {linked.map((a) => {
+          const name = providerName(props.providers, a.provider);
+          return (
+            <li>
+              <ProviderMark id={a.provider} name={name} />
+              <span class="grow">
+                {name}
+                {a.email ? <span class="muted"> · {a.email}</span> : null}
+                <br />
+                <small>linked {when(a.createdAt)}</small>
+              </span>
+              {only ? (
+                <span class="tag">only sign-in method</span>
+              ) : (
+                <form method="post" action={`/account/unlink/${encodeURIComponent(a.provider)}`} class="inline">
+                  <input type="hidden" name="account" value={a.id} />
+                  <button class="button small danger" type="submit" aria-label={`Unlink ${name}`}>
+                    Unlink
+                  </button>
+                </form>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {linkable.length > 0 ? (
+        <>
+          <p class="muted">Add another way to sign in:</p>
+          {linkable.map((p) => (
+            <form method="post" action={`/auth/link/${encodeURIComponent(p.id)}`}>
+              <input type="hidden" name="redirect_to" value={props.accountUrl} />
+              <button class="button" type="submit">
+                <ProviderMark id={p.id} name={p.name} />
+                <span>Link {p.name}</span>
+              </button>
+            </form>
+          ))}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function Sessions(props: { sessions: AccountOverview["sessions"]; currentSessionId: string }) {
+  return (
+    <section aria-labelledby="sessions">
+      <h2 id="sessions">Active sessions</h2>
+      <ul class="plain">
+        {props.sessions.map((s) => {
+          const current = s.id === props.currentSessionId;
+          return (
+            <li data-session={s.id}>
+              <span class="grow">
+                {deviceLabel(s.userAgent)} {current ? <span class="tag ok">this device</span> : null}
+                <br />
+                <small>
+                  {s.ip ?? "unknown IP"} · last used {when(s.lastUsedAt)} · signed in {when(s.createdAt)}
+                </small>
+              </span>
+              <form method="post" action={`/account/sessions/${s.id}/revoke`} class="inline">
+                <button class="button small" type="submit" aria-label={current ? "Sign out this device" : `Revoke session on ${deviceLabel(s.userAgent)}`}>
+                  {current ? "Sign out" : "Revoke"}
+                </button>
+              </form>
+            </li>
+          );
+        })}
+      </ul>
+      <form method="post" action="/auth/signout?scope=all">
+        <button class="button small danger" type="submit">
+          Sign out everywhere
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function Organizations(props: { overview: AccountOverview }) {
+  const { organizations, pages } = props.overview;
+  return (
+    <section aria-labelledby="orgs">
+      <h2 id="orgs">Organizations</h2>
+      {organizations.length === 0 ? <p class="muted">You are not a member of any organization.</p> : null}
+      <ul class="plain">
+        {organizations.map((o) => {
+          const admin = o.role === "owner" || o.role === "admin";
+          const orgPages = pages.filter((p) => p.orgId === o.id);
+          return (
+            <li style="display:block">
+              <strong>{o.name}</strong> <span class="muted">/{o.slug}</span> <span class="tag">{o.role}</span>{" "}
+              {o.personal ? <span class="tag">personal</span> : null}
+              {admin ? (
+                <div>
+                  <small>Connected pages:</small>
+                  {orgPages.length === 0 ? (
+                    <small class="muted"> none connected</small>
+                  ) : (
+                    <ul>
+                      {orgPages.map((p) => (
+                        <li>
+                          {p.name} <span class="muted">({p.provider}{p.category ? `, ${p.category}` : ""})</span>{" "}
+                          {p.goneAt ? <span class="tag">gone since {when(p.goneAt)}</span> : <span class="tag ok">active</span>}
+                        </li>
+                      ))}
+                    </ul>
+                  )}
+                </div>
+              ) : null}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

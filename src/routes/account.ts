@@ -1,0 +1,121 @@
+/**
+ * `GET /account`: the account page (a session is required; otherwise 303 to
+ * the sign-in page, which comes back here). Its forms:
+ *   - `POST /account/unlink/:provider` removes a sign-in method, never the last,
+ *   - `POST /account/sessions/:id/revoke` signs one of the user's sessions out.
+ *
+ * Each POST: the Origin must be this site's own (not an SPA origin: these
+ * are the user's own settings) before any cookie is read; the session is
+ * proven without rotating anything (`identifySession`); the write is ONE
+ * statement that checks ownership itself; the answer is a 303 back.
+ */
+import type { MiddlewareHandler } from "hono";
+import { Hono } from "hono";
+import type { AppEnv } from "../context";
+import { accountOverview, unlinkAccount } from "../db/account";
+import { revokeSessions } from "../db/sessions";
+import { GatehouseError } from "../error";
+import { pageSecurityHeaders } from "../lib/security-headers";
+import { methodNotAllowed, noStore } from "../middleware/csrf";
+import { ACCOUNT_NOTICES, AccountPage, type AccountNotice } from "../pages/account";
+import { clearSessionCookies } from "../sessions/browser-session";
+import { identifySession, resolveSession } from "../sessions/resolve";
+import { denySessionIds } from "../sessions/revoke";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Provider ids are config ids (`github`, an OIDC instance id); anything else names nothing. */
+const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const MAX_FORM_LENGTH = 4096;
+
+/** Where an anonymous visitor is sent: sign in, then come back here. */
+export const ACCOUNT_SIGNIN_PATH = "/auth/signin?redirect_to=%2Faccount";
+
+/**
+ * Unsafe methods must come from a page of this very site: `Origin` equal to
+ * AUTH_URL's origin. Missing, `null` (e.g. under `Referrer-Policy:
+ * no-referrer`) or any other origin, SPA origins included, is a 403.
+ *
+ * @example
+ * account.post("/unlink/:provider", requireOwnOrigin(), handler);
+ */
+export function requireOwnOrigin(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.req.header("origin") !== c.var.config.authUrl.origin) {
+      throw new GatehouseError("Forbidden", "Account changes must be made from the account page.");
+    }
+    await next();
+  };
+}
+
+/** The urlencoded form of the body; another content type counts as an empty form. */
+async function formFields(request: Request): Promise<URLSearchParams> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!type.toLowerCase().startsWith("application/x-www-form-urlencoded")) return new URLSearchParams();
+  // arrayBuffer + decode: workerd warns when .text() reads a non-text content type.
+  const body = await request.arrayBuffer();
+  if (body.byteLength > MAX_FORM_LENGTH) throw new GatehouseError("InvalidRequest", "The form is too large.");
+  return new URLSearchParams(new TextDecoder().decode(body));
+}
+
+function noticeFrom(value: string | undefined): AccountNotice | null {
+  return value !== undefined && Object.hasOwn(ACCOUNT_NOTICES, value) ? (value as AccountNotice) : null;
+}
+
+export const account = new Hono<AppEnv>()
+  .use(noStore())
+  .get("/", async (c) => {
+    const session = await resolveSession(c);
+    if (!session) return c.redirect(ACCOUNT_SIGNIN_PATH, 303);
+    const overview = await accountOverview(c.var.db(), session.userId);
+    const user = overview.user;
+    // A deleted or disabled user's session JWT may outlive the user by minutes.
+    if (!user) return c.redirect(ACCOUNT_SIGNIN_PATH, 303);
+    const config = c.var.config;
+    const html = AccountPage({
+      overview: { ...overview, user },
+      currentSessionId: session.sessionId,
+      providers: config.providers.map((p) => ({ id: p.id, name: p.name })),
+      accountUrl: new URL("/account", config.authUrl).href,
+      notice: noticeFrom(c.req.query("notice")),
+    });
+    return c.html("<!doctype html>" + String(html), 200, pageSecurityHeaders({ hasForms: true, linksToProviders: true }));
+  })
+  .post("/unlink/:provider", requireOwnOrigin(), async (c) => {
+    const provider = c.req.param("provider");
+    const form = await formFields(c.req.raw);
+    const accountId = form.get("account")?.toLowerCase() ?? null;
+    if (accountId !== null && !UUID.test(accountId)) {
+      throw new GatehouseError("InvalidRequest", "The account field is not an account id.", { extra: { field: "account" } });
+    }
+    const proof = await identifySession(c);
+    if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
+    if (!PROVIDER_ID.test(provider)) throw new GatehouseError("NotFound", "There is no such linked account.");
+    const result = await unlinkAccount(c.var.db(), proof, { provider, accountId });
+    switch (result.outcome) {
+      case "unauthorized":
+        throw new GatehouseError("Unauthorized", "Sign in first.");
+      case "not_found":
+        throw new GatehouseError("NotFound", "There is no such linked account.");
+      case "last_method":
+        throw new GatehouseError("LastSignInMethod", "The only sign-in method cannot be removed.");
+      case "unlinked":
+        return c.redirect("/account?notice=unlinked", 303);
+    }
+  })
+  .post("/sessions/:id/revoke", requireOwnOrigin(), async (c) => {
+    const id = c.req.param("id").toLowerCase();
+    const proof = await identifySession(c);
+    if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
+    // A malformed id cannot name a session: same answer as another user's id.
+    const revoked = UUID.test(id) ? await revokeSessions(c.var.db(), proof, { sessionId: id }) : [];
+    if (revoked.length === 0) throw new GatehouseError("NotFound", "There is no such session.");
+    await denySessionIds(c, revoked);
+    if (id === proof.sessionId) {
+      clearSessionCookies(c);
+      return c.redirect("/auth/signin", 303);
+    }
+    return c.redirect("/account?notice=revoked", 303);
+  })
+  .all("/", methodNotAllowed("GET"))
+  .all("/unlink/:provider", methodNotAllowed("POST"))
+  .all("/sessions/:id/revoke", methodNotAllowed("POST"));

@@ -1,0 +1,79 @@
+/**
+ * Every HTML response carries the strict CSP (no script at all, no
+ * framing), nosniff and a referrer policy; no page contains a script.
+ */
+import { describe, expect, it } from "vitest";
+import { getPage, signedInUser } from "./helpers";
+
+function expectHtmlSecurityHeaders(res: Response): void {
+  expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+  const csp = res.headers.get("content-security-policy") ?? "";
+  expect(csp).toContain("default-src 'none'");
+  expect(csp).toContain("script-src 'none'");
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).toContain("base-uri 'none'");
+  expect(csp).not.toContain("unsafe-eval");
+  expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(res.headers.get("x-frame-options")).toBe("DENY");
+}
+
+describe("HTML security headers", () => {
+  it("sign-in page (signed out): CSP with form-action 'self', no referrer, no script", async () => {
+    const res = await getPage("/auth/signin?redirect_to=https%3A%2F%2Fapp.example.com%2F");
+    expect(res.status).toBe(200);
+    expectHtmlSecurityHeaders(res);
+    expect(res.headers.get("content-security-policy")).toContain("form-action 'self'");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    const html = await res.text();
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain('href="/auth/signin/github?redirect_to=https%3A%2F%2Fapp.example.com%2F"');
+    // The inline stylesheet is a constant: not HTML-escaped (a `>` selector must stay `>`).
+    expect(html).toContain("ul.plain>li");
+  });
+
+  it("sign-in page (signed in): who you are, the account link and a sign-out form; Origin-preserving referrer policy", async () => {
+    const ada = await signedInUser(["github"]);
+    const res = await getPage("/auth/signin", ada.session.cookieHeader);
+    expectHtmlSecurityHeaders(res);
+    // `no-referrer` would make the browser send `Origin: null` with the sign-out form.
+    expect(res.headers.get("referrer-policy")).toBe("same-origin");
+    const html = await res.text();
+    expect(html).toContain("Signed in as");
+    expect(html).toContain('href="/account"');
+    expect(html).toContain('action="/auth/signout"');
+    expect(html).not.toMatch(/<script/i);
+  });
+
+  it("error page: code, explanation, a way back; no referrer (callback URLs carry codes)", async () => {
+    const res = await getPage("/auth/error?code=StateInvalid");
+    expectHtmlSecurityHeaders(res);
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    const html = await res.text();
+    expect(html).toContain("StateInvalid");
+    expect(html).toContain("What to try");
+    expect(html).toContain('href="/auth/signin"');
+    expect(html).not.toMatch(/<script/i);
+  });
+
+  it("a rendered error (tampered callback) and a 404 page carry the same headers", async () => {
+    const callback = await getPage("/auth/callback/github?state=tampered&code=x");
+    expect(callback.status).toBeGreaterThanOrEqual(400);
+    expectHtmlSecurityHeaders(callback);
+    expect(callback.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(await callback.text()).not.toMatch(/<script|tampered/i);
+    const missing = await getPage("/no/such/page");
+    expect(missing.status).toBe(404);
+    expectHtmlSecurityHeaders(missing);
+  });
+
+  it("account page: CSP without form-action (link forms redirect to providers), same-origin referrer", async () => {
+    const ada = await signedInUser(["github"]);
+    const res = await getPage("/account", ada.session.cookieHeader);
+    expect(res.status).toBe(200);
+    expectHtmlSecurityHeaders(res);
+    expect(res.headers.get("content-security-policy")).not.toContain("form-action");
+    expect(res.headers.get("referrer-policy")).toBe("same-origin");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(await res.text()).not.toMatch(/<script/i);
+  });
+});

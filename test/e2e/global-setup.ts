@@ -1,0 +1,23 @@
+/**
+ * Once per `npm run test:e2e`: refuse to run without Chromium (never skip
+ * silently, F14), start the stack, hand its URLs to the tests, stop it after.
+ */
+import { existsSync } from "node:fs";
+import type { TestProject } from "vitest/node";
+import { CHROMIUM_PATH } from "./browser";
+import { startStack, type StackUrls } from "./stack";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stack: StackUrls;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`Chromium not found at ${CHROMIUM_PATH}. The browser tests never skip: install it with \`apt-get install chromium\` (or set CHROMIUM_PATH).`);
+  }
+  const stack = await startStack();
+  project.provide("stack", { authUrl: stack.authUrl, spaUrl: stack.spaUrl, apiUrl: stack.apiUrl, oidcUrl: stack.oidcUrl });
+  return () => stack.stop();
+}

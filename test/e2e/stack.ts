@@ -1,0 +1,109 @@
+/**
+ * Starts the whole local stack the way a developer does (`scripts/dev.ts`),
+ * on free ports with a throwaway data directory, and waits until the
+ * worker's /health, the SPA and the API answer. Stopping sends SIGINT (what
+ * Ctrl-C sends) to the stack's own process group and waits for it to exit.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export interface StackUrls {
+  authUrl: string;
+  spaUrl: string;
+  apiUrl: string;
+  oidcUrl: string;
+}
+
+export interface Stack extends StackUrls {
+  stop(): Promise<void>;
+}
+
+const root = resolve(import.meta.dirname, "../..");
+const READY_TIMEOUT_MS = 60_000;
+
+/** A port that was free a moment ago (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+async function waitUntilOk(url: string, child: ChildProcess, output: () => string, deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the stack exited (${child.exitCode}) before ${url} was ready:\n${output()}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250)); // polling interval of a bounded wait, not a sleep in a test
+  }
+  throw new Error(`${url} was not ready within ${READY_TIMEOUT_MS / 1000}s:\n${output()}`);
+}
+
+/**
+ * @example
+ * const stack = await startStack();
+ * // … stack.spaUrl …
+ * await stack.stop();
+ */
+export async function startStack(): Promise<Stack> {
+  const [worker, oidc, neon, spa, api, inspector] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
+  let log = "";
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "scripts/dev.ts")], {
+    cwd: root,
+    detached: true, // its own process group, so stop() reaches wrangler and workerd too
+    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_PORT: String(worker),
+      GATEHOUSE_OIDC_PORT: String(oidc),
+      GATEHOUSE_NEON_PORT: String(neon),
+      GATEHOUSE_SPA_PORT: String(spa),
+      GATEHOUSE_API_PORT: String(api),
+      GATEHOUSE_INSPECTOR_PORT: String(inspector),
+      WRANGLER_SEND_METRICS: "false",
+    },
+  });
+  child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+
+  const urls: StackUrls = {
+    authUrl: `http://localhost:${worker}`,
+    spaUrl: `http://localhost:${spa}`,
+    apiUrl: `http://localhost:${api}`,
+    oidcUrl: `http://localhost:${oidc}`,
+  };
+  const stop = async () => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      const exited = new Promise((r) => child.once("exit", r));
+      process.kill(-child.pid, "SIGINT");
+      const forced = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, "SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(forced);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    await waitUntilOk(`http://127.0.0.1:${worker}/health`, child, () => log, deadline);
+    await waitUntilOk(`http://127.0.0.1:${spa}/config.json`, child, () => log, deadline);
+    await waitUntilOk(`http://127.0.0.1:${api}/health`, child, () => log, deadline);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { ...urls, stop };
+}
