@@ -9,6 +9,7 @@ import { databaseFor } from "../../src/db/client";
 import { parseConfig } from "../../src/config";
 import { call, scopedEnv } from "../helpers/app";
 import { clearFaults, resetStats, setFaults, stats } from "../helpers/neon-local";
+import { createTestUser, signInAs } from "../helpers/sessions";
 
 const SCOPE = "health_test";
 
@@ -65,5 +66,21 @@ describe("GET /health", () => {
     const down = Object.assign(new Error("Error connecting to database: fetch failed"), { name: "NeonDbError" });
     expect(classifyDatabaseError(down)?.code).toBe("DatabaseUnavailable");
     expect(classifyDatabaseError(Object.assign(new Error("dup"), { code: "23505" }))).toBeNull();
+  });
+
+  it.each([
+    ["a missing column", "42703"],
+    ["a missing table", "42P01"],
+  ])("a browser page that needs the database shows 'apply the migrations' (503 page) on %s, never a 500", async (_what, code) => {
+    const { cookieHeader } = await signInAs(await createTestUser());
+    await setFaults({ scope: SCOPE, failMatching: ".", mode: "postgres", code });
+    const page = await call("/account", { headers: { cookie: cookieHeader, accept: "text/html" } }, { scope: SCOPE });
+    expect(page.status).toBe(503);
+    expect(page.headers.get("content-type")).toContain("text/html");
+    const html = await page.text();
+    expect(html).toContain("<code>SchemaBehind</code>");
+    expect(html).toContain("npm run db:migrate");
+    expect(html).not.toMatch(/column|relation|at .*\.ts:\d+/);
+    expect(page.headers.getSetCookie()).toEqual([]);
   });
 });
