@@ -61,8 +61,6 @@ export interface Config {
   serviceClients: readonly ServiceClientConfig[];
 }
 
-
-
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
 
 /** What a Facebook Pages connect asks for unless FACEBOOK_PAGE_SCOPES says otherwise. */
@@ -167,6 +165,10 @@ const parsed = new WeakMap<object, ConfigResult>();
 /**
  * `parseConfig`, cached per `env` object: workerd hands the same `env` to
  * every request of an isolate, so this parses once per deployment version.
+ *
+ * @example
+ * const result = configFor(c.env);
+ * if (!result.ok) throw new ConfigurationError(result.problems);
  */
 export function configFor(env: object): ConfigResult {
   let result = parsed.get(env);
@@ -176,7 +178,6 @@ export function configFor(env: object): ConfigResult {
   }
   return result;
 }
-
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === "object" && !(value instanceof URL) && !ArrayBuffer.isView(value)) {

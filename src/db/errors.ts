@@ -9,7 +9,12 @@ import { postgresCode } from "./migrations";
 
 const SCHEMA_CODES = new Set(["42P01", "42703", "42704", "3F000"]);
 
-/** Returns the classified error, or `null` if `error` is not a database failure. */
+/**
+ * Returns the classified error, or `null` if `error` is not a database failure.
+ *
+ * @example
+ * const known = error instanceof GatehouseError ? error : classifyDatabaseError(error); // 503 SchemaBehind for SQLSTATE 42703
+ */
 export function classifyDatabaseError(error: unknown): GatehouseError | null {
   if (error instanceof GatehouseError) return error;
   const code = postgresCode(error);

@@ -7,7 +7,8 @@
  *   consume state → decide/link the account → … → session (db/signin.ts), then
  *   1. the org role guard: the linking user must STILL be owner or admin
  *      (roles can change between the start and the callback);
- *   2. the pages: upsert the listed ones, mark the others gone;
+ *   2. the pages: upsert the listed ones, mark the others gone (unless
+ *      another member's active token still serves them);
  *   3. the user's long-lived token (`token_type='user'`) for (org, user, provider);
  *   4. every page token (`token_type='page'`), two statements for any count;
  *   5. the `provider.connect` audit row.
@@ -51,7 +52,7 @@ export function pagesConnectStatements(db: Database, input: PagesConnectInput & 
     'pageTokens', ${input.pageTokens.length}::integer, 'capped', ${!input.listComplete}::boolean)`;
   return [
     orgRoleGuardStatement(db, { userId, orgId, roles: ["owner", "admin"] }),
-    ...syncPagesStatements(db, { orgId, provider, pages, markMissingGone: input.listComplete }),
+    ...syncPagesStatements(db, { orgId, userId, provider, pages, markMissingGone: input.listComplete }),
     ...replaceUserTokenStatements(db, { ...owner, token: input.userToken }),
     ...replacePageTokensStatements(db, { ...owner, pages: input.pageTokens }),
     db.execute(

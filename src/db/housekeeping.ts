@@ -1,3 +1,7 @@
+/**
+ * The cron's database work (`src/housekeeping.ts`): expired rows go in one
+ * round trip, after a retention window that keeps recent history explainable.
+ */
 import { sql } from "drizzle-orm";
 import type { Database } from "./client";
 
@@ -6,7 +10,12 @@ const CONSUMED_STATE_RETENTION = "1 day";
 /** Revoked or expired sessions stay a week so "signed out" and reuse reports remain explainable. */
 const SESSION_RETENTION = "7 days";
 
-/** Deletes expired rows in one batch (one round trip) and returns the counts. */
+/**
+ * Deletes expired rows in one batch (one round trip) and returns the counts.
+ *
+ * @example
+ * const { sessions, states } = await deleteExpiredRows(databaseFor(config), new Date()); // { sessions: 12, states: 340 }
+ */
 export async function deleteExpiredRows(db: Database, now: Date): Promise<{ sessions: number; states: number }> {
   const at = now.toISOString();
   const [sessions, states] = await db.batch([

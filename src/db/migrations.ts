@@ -13,8 +13,10 @@ export interface ExpectedMigration {
   when: number;
 }
 
+/** Every migration this build was generated with, oldest first (from the bundled journal). */
 export const EXPECTED_MIGRATIONS: readonly ExpectedMigration[] = journal.entries.map((e) => ({ tag: e.tag, when: e.when }));
 
+/** The tag of the newest migration this build expects, e.g. `0001_signin_refusal`. */
 export const LATEST_MIGRATION = EXPECTED_MIGRATIONS.at(-1)?.tag ?? "none";
 
 export type SchemaStatus =
@@ -25,6 +27,9 @@ export type SchemaStatus =
 /**
  * Compares drizzle's migrations table with the bundled journal: one round trip.
  * A database without the table at all is "behind" by every migration.
+ *
+ * @example
+ * const status = await readSchemaStatus(db); // { state: "behind", missing: ["0001_signin_refusal"] }
  */
 export async function readSchemaStatus(db: Database, expected: readonly ExpectedMigration[] = EXPECTED_MIGRATIONS): Promise<SchemaStatus> {
   let applied: Set<number>;
@@ -44,7 +49,12 @@ export async function readSchemaStatus(db: Database, expected: readonly Expected
 const SCHEMA_STATUS_TTL_MS = 5_000;
 const statusCache = new Map<Database, { at: number; status: Promise<SchemaStatus> }>();
 
-/** `readSchemaStatus`, cached per database client for a few seconds per isolate. */
+/**
+ * `readSchemaStatus`, cached per database client for a few seconds per isolate.
+ *
+ * @example
+ * if ((await cachedSchemaStatus(c.var.db())).state !== "ok") return c.json({ status: "degraded" }, 503);
+ */
 export function cachedSchemaStatus(db: Database, now = Date.now()): Promise<SchemaStatus> {
   const hit = statusCache.get(db);
   if (hit && now - hit.at < SCHEMA_STATUS_TTL_MS) return hit.status;
@@ -53,12 +63,22 @@ export function cachedSchemaStatus(db: Database, now = Date.now()): Promise<Sche
   return status;
 }
 
-/** Forgets cached answers; for tests that change the database under a running isolate. */
+/**
+ * Forgets cached answers; for tests that change the database under a running isolate.
+ *
+ * @example
+ * clearSchemaStatusCache();
+ */
 export function clearSchemaStatusCache(): void {
   statusCache.clear();
 }
 
-/** The Postgres SQLSTATE of a driver error; drizzle wraps it in `cause`. */
+/**
+ * The Postgres SQLSTATE of a driver error; drizzle wraps it in `cause`.
+ *
+ * @example
+ * if (postgresCode(error) === "23505") return { ok: false, reason: "slug_taken" };
+ */
 export function postgresCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;

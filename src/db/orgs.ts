@@ -210,7 +210,12 @@ export function toIso(value: unknown): string {
   return (value instanceof Date ? value : new Date(String(value))).toISOString();
 }
 
-/** `toIso`, keeping `null`. */
+/**
+ * `toIso`, keeping `null`.
+ *
+ * @example
+ * toIsoOrNull(row.gone_at) // null, or "2026-01-05T10:00:00.000Z"
+ */
 export function toIsoOrNull(value: unknown): string | null {
   return value === null || value === undefined ? null : toIso(value);
 }

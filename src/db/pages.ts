@@ -3,7 +3,7 @@
  * builders the connect flow puts in its ONE batch, the members' status list,
  * and the service clients' token read (read + audit in one statement).
  */
-import { and, eq, inArray, isNotNull, isNull, notInArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, ne, notExists, notInArray, sql } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
 import { callerMembership, toIsoOrNull, type OrgRef } from "./orgs";
@@ -20,18 +20,23 @@ export interface ProviderPageInput {
 }
 
 /**
- * Batch items that make the org's pages of `provider` exactly `pages`:
- * upsert each (name, category, tasks; `gone_at` cleared), mark every other
- * page of that (org, provider) gone (`gone_at = now()`, never deleted) and
- * soft-delete the tokens of gone pages. Not executed: spread into one `db.batch`.
+ * Batch items that sync the org's pages of `provider` with what the provider
+ * listed to `userId`: upsert each of `pages` (name, category, tasks;
+ * `gone_at` cleared), mark the other pages of that (org, provider) gone
+ * (`gone_at = now()`, never deleted) and soft-delete the tokens of gone
+ * pages. A page another member's active token still serves is NOT marked
+ * gone: one admin's Facebook user not managing it says nothing about it.
+ * Not executed: spread into one `db.batch`.
  *
  * @example
- * await db.batch([...syncPagesStatements(db, { orgId, provider: "facebook", pages }), ...tokenStatements]);
+ * await db.batch([...syncPagesStatements(db, { orgId, userId, provider: "facebook", pages }), ...tokenStatements]);
  */
 export function syncPagesStatements(
   db: Database,
   input: {
     orgId: string;
+    /** The member whose provider account listed `pages`. */
+    userId: string;
     provider: string;
     pages: readonly ProviderPageInput[];
     /**
@@ -52,6 +57,12 @@ export function syncPagesStatements(
         samePages,
         isNull(providerPages.goneAt),
         keep.length > 0 ? notInArray(providerPages.externalPageId, keep) : undefined,
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(providerTokens)
+            .where(and(eq(providerTokens.pageId, providerPages.id), isNull(providerTokens.deletedAt), ne(providerTokens.userId, input.userId))),
+        ),
         // Matches no row: nothing is marked gone, and the batch keeps its shape.
         input.markMissingGone === false ? sql`false` : undefined,
       ),

@@ -78,7 +78,7 @@ export function replaceUserTokenStatements(db: Database, input: TokenOwner & { t
  * subselect, so put these AFTER `syncPagesStatements` in the same batch.
  *
  * @example
- * await db.batch([...syncPagesStatements(db, { orgId, provider, pages }), ...pages.flatMap((p, i) => replacePageTokenStatements(db, { orgId, userId, accountId, provider, externalPageId: p.externalId, token: sealed[i] }))]);
+ * await db.batch([...syncPagesStatements(db, { orgId, userId, provider, pages }), ...pages.flatMap((p, i) => replacePageTokenStatements(db, { orgId, userId, accountId, provider, externalPageId: p.externalId, token: sealed[i] }))]);
  */
 export function replacePageTokenStatements(db: Database, input: TokenOwner & { externalPageId: string; token: SealedTokenInput }) {
   const { orgId, userId, accountId, provider, token } = input;
@@ -174,7 +174,7 @@ export async function readUserToken(
  * not in `provider_pages` gets no token. `externalPageId`s must be distinct.
  *
  * @example
- * await db.batch([...syncPagesStatements(db, { orgId, provider, pages }), ...replacePageTokensStatements(db, { orgId, userId, accountId, provider, pages: sealed })]);
+ * await db.batch([...syncPagesStatements(db, { orgId, userId, provider, pages }), ...replacePageTokensStatements(db, { orgId, userId, accountId, provider, pages: sealed })]);
  */
 export function replacePageTokensStatements(
   db: Database,

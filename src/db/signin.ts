@@ -7,7 +7,9 @@
  *      rolls back;
  *   2. decide who signs in (data-modifying CTEs): the account's user, the
  *      linking user, or the owner of the same verified email; create the
- *      user and/or the account; refuse (see below) otherwise;
+ *      user and/or the account; refuse (see below) otherwise. A verified
+ *      email whose only owners are unverified gets a new user: an
+ *      unverified claim never blocks, nor joins, the address's real owner;
  *   3. the personal organization, when the user has none;
  *   4. the owner membership of it;
  *   5. the provider's tokens, encrypted, as the user's `token_type='user'` row;
@@ -201,9 +203,12 @@ function decideStatement(input: SignInBatchInput): SQL {
           WHEN i.link_user_id IS NOT NULL THEN 'link'
           WHEN email_owner.id IS NULL THEN 'new'
           WHEN i.email_verified AND email_owner.verified THEN 'email_match'
+          -- Only unverified users claim the address (email_owner prefers a verified one): such a
+          -- claim proves nothing, so it must not lock the verified owner out. A user of their own.
+          WHEN i.email_verified THEN 'new'
           ELSE 'not_linked'
         END AS path,
-        COALESCE(account.user_id, link_user.id, email_owner.id) AS user_id
+        COALESCE(account.user_id, link_user.id, CASE WHEN email_owner.verified OR NOT i.email_verified THEN email_owner.id END) AS user_id
       FROM input i
       LEFT JOIN account ON true
       LEFT JOIN link_user ON true

@@ -36,6 +36,15 @@ export type ServiceClientConfig = z.infer<typeof serviceClient>;
 
 const MIN_SECRET_LENGTH = 16;
 
+/**
+ * Reads one environment; every reader records its problem in `problems`
+ * instead of throwing, so `parseConfig` reports them all at once.
+ *
+ * @example
+ * const r = new ConfigReader(env);
+ * const authUrl = r.url("AUTH_URL", r.required("AUTH_URL"), { originOnly: true });
+ * if (r.problems.length > 0) return { ok: false, problems: r.problems };
+ */
 export class ConfigReader {
   readonly problems: ConfigProblem[] = [];
   constructor(private readonly env: Record<string, unknown>) {}

@@ -10,6 +10,16 @@ export const REFRESH_COOKIE = "__Host-gh_refresh";
 /** Browsers cap a cookie at 4096 bytes; a bigger value is not one we set. */
 const MAX_COOKIE_VALUE_LENGTH = 4096;
 
+/**
+ * RFC 6265 optional whitespace: space and tab only. `String#trim` would also
+ * strip NBSP, U+2000…, U+FEFF: a sibling subdomain could then toss a cookie
+ * named `\u00a0__Host-gh_refresh` (browsers do not treat it as prefixed)
+ * that this parser would read as the real `__Host-` cookie.
+ */
+function trimOws(value: string): string {
+  return value.replace(/^[ \t]+|[ \t]+$/g, "");
+}
+
 /** A cookie as read: absent, one sane value, or something we refuse to interpret. */
 export type CookieRead = { kind: "absent" } | { kind: "present"; value: string } | { kind: "invalid" };
 
@@ -26,9 +36,9 @@ export function readCookie(header: string | null | undefined, name: string): Coo
   let found: string | undefined;
   for (const pair of header.split(";")) {
     const eq = pair.indexOf("=");
-    if (eq === -1 || pair.slice(0, eq).trim() !== name) continue;
+    if (eq === -1 || trimOws(pair.slice(0, eq)) !== name) continue;
     if (found !== undefined) return { kind: "invalid" };
-    found = pair.slice(eq + 1).trim();
+    found = trimOws(pair.slice(eq + 1));
   }
   if (found === undefined) return { kind: "absent" };
   if (found.length === 0 || found.length > MAX_COOKIE_VALUE_LENGTH) return { kind: "invalid" };

@@ -29,7 +29,13 @@ export function readRaw(env: Record<string, unknown>, variable: string): RawChec
   return { ok: true, value };
 }
 
-/** Hosts where plain http is acceptable: development only. */
+/**
+ * Hosts where plain http is acceptable: development only.
+ *
+ * @example
+ * isLocalHost("localhost") // true
+ * isLocalHost("auth.example.com") // false
+ */
 export function isLocalHost(hostname: string): boolean {
   return hostname === "localhost" || hostname === "127.0.0.1" || hostname === "[::1]" || hostname.endsWith(".localhost");
 }

@@ -13,7 +13,12 @@ export function log(level: "info" | "warn" | "error", event: string, fields: Fie
   else console.log(line);
 }
 
-/** The safe identity of an error for a log line: its class and codes, not its message. */
+/**
+ * The safe identity of an error for a log line: its class and codes, not its message.
+ *
+ * @example
+ * log("error", "housekeeping_failed", describeError(error)); // { error: "DrizzleQueryError <- NeonDbError", sqlstate: "57P01" }
+ */
 export function describeError(error: unknown): Fields {
   const chain: string[] = [];
   let sqlstate: string | undefined;

@@ -32,7 +32,12 @@ export function renderError(request: Request, code: ErrorCode, options: RenderEr
   return new Response(JSON.stringify(body), { status, headers });
 }
 
-/** `OAuthSignin` → `oauth_signin`, `Configuration` → `configuration`: the JSON `error` member. */
+/**
+ * `OAuthSignin` → `oauth_signin`, `Configuration` → `configuration`: the JSON `error` member.
+ *
+ * @example
+ * snakeCase("StateInvalid") // "state_invalid"
+ */
 export function snakeCase(code: ErrorCode): string {
   return code.replace(/^OAuth/, "Oauth").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
 }

@@ -5,16 +5,18 @@
  * `:org` can be a slug or an id without ambiguity. `u-…` is reserved for the
  * personal organizations the sign-in callback creates.
  */
+import type { OrgRef } from "../db/orgs";
+
+export type { OrgRef };
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{1,38})[a-z0-9]$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Shortest slug: `acme` fits, `ab` does not. */
 export const MIN_SLUG_LENGTH = 3;
+/** Longest slug, derived ones included (their base is cut to leave room for a suffix). */
 export const MAX_SLUG_LENGTH = 40;
 /** Personal organizations get `u-` + 16 random characters (src/db/signin.ts). */
 const RESERVED_PREFIX = "u-";
-
-/** How `:org` names an organization. */
-export type OrgRef = { kind: "id"; id: string } | { kind: "slug"; slug: string };
 
 /**
  * Whether `value` is a lowercase UUID (the form Postgres returns).

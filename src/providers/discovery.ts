@@ -17,26 +17,28 @@ export interface DiscoveredIssuer {
   jwks: { jwks?: oauth.JWKS; uat?: number };
 }
 
-const cache = new Map<string, { expiresAt: number; issuer: Promise<DiscoveredIssuer> }>();
+/**
+ * Finished lookups only, keyed by issuer URL. An in-flight request is never
+ * shared between requests: in workerd a promise driven by one request's I/O
+ * may never settle for another request once the first has answered, so
+ * concurrent cold sign-ins each fetch once instead.
+ */
+const cache = new Map<string, { expiresAt: number; issuer: DiscoveredIssuer }>();
 
 /**
- * The issuer's metadata, fetched at most once per TTL per isolate (concurrent
- * callers share one request; a failure is not cached).
+ * The issuer's metadata, fetched at most once per TTL per isolate (a
+ * failure is not cached).
  *
  * @example
  * const { as } = await discover("google", new URL("https://accounts.google.com"), http);
  */
-export function discover(provider: string, issuer: URL, http: HttpOptions): Promise<DiscoveredIssuer> {
+export async function discover(provider: string, issuer: URL, http: HttpOptions): Promise<DiscoveredIssuer> {
   const key = issuer.href;
   const hit = cache.get(key);
   if (hit && hit.expiresAt > Date.now()) return hit.issuer;
-  const pending = fetchMetadata(provider, issuer, http);
-  const entry = { expiresAt: Date.now() + DISCOVERY_TTL_MS, issuer: pending };
-  cache.set(key, entry);
-  pending.catch(() => {
-    if (cache.get(key) === entry) cache.delete(key);
-  });
-  return pending;
+  const discovered = await fetchMetadata(provider, issuer, http);
+  cache.set(key, { expiresAt: Date.now() + DISCOVERY_TTL_MS, issuer: discovered });
+  return discovered;
 }
 
 async function fetchMetadata(provider: string, issuer: URL, http: HttpOptions): Promise<DiscoveredIssuer> {

@@ -12,6 +12,7 @@ import type { ProviderOptions, SignInProvider } from "./types";
 
 /** The Graph API host; the version segment always comes from configuration. */
 export const GRAPH = "https://graph.facebook.com";
+/** What a plain Facebook sign-in asks for; a Pages connect adds FACEBOOK_PAGE_SCOPES. */
 export const FACEBOOK_DEFAULT_SCOPES = ["email", "public_profile"] as const;
 /** Graph error codes for throttling and outages (the rest reject the request). */
 const GRAPH_UNAVAILABLE = new Set([1, 2, 4, 17, 32, 341, 613]);

@@ -17,6 +17,7 @@ const GITHUB: AuthorizationServer = {
 };
 const USER = new URL("https://api.github.com/user");
 const EMAILS = new URL("https://api.github.com/user/emails");
+/** Profile and the email list (only the primary verified address is used). */
 export const GITHUB_DEFAULT_SCOPES = ["read:user", "user:email"] as const;
 
 /**

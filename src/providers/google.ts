@@ -8,7 +8,9 @@ import { stringOrNull } from "./http";
 import { openIdProvider } from "./oidc";
 import type { ProviderOptions, SignInProvider } from "./types";
 
+/** Google's issuer; its metadata comes from discovery. */
 export const GOOGLE_ISSUER = new URL("https://accounts.google.com");
+/** Everything the profile needs is in the id_token with these. */
 export const GOOGLE_DEFAULT_SCOPES = ["openid", "email", "profile"] as const;
 
 /**

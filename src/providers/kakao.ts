@@ -9,8 +9,10 @@ import { getJsonObject, isObject, stringOrNull } from "./http";
 import { openIdProvider } from "./oidc";
 import type { ProviderOptions, SignInProvider } from "./types";
 
+/** Kakao's OpenID issuer; its metadata comes from discovery. */
 export const KAKAO_ISSUER = new URL("https://kauth.kakao.com");
 const USER_ME = new URL("https://kapi.kakao.com/v2/user/me");
+/** `openid` plus the consent items the profile reads (Kakao names scopes after them). */
 export const KAKAO_DEFAULT_SCOPES = ["openid", "account_email", "profile_nickname", "profile_image"] as const;
 
 /**

@@ -14,6 +14,7 @@ import { verifyIdToken } from "./id-token";
 import { buildAuthorizationUrl, exchangeCode, oauthClient, tokenSet, type OAuthClient } from "./oauth";
 import type { Profile, ProviderOptions, SignInProvider } from "./types";
 
+/** What a generic OpenID issuer is asked for unless `OIDC_<ID>_SCOPES` says otherwise. */
 export const OIDC_DEFAULT_SCOPES = ["openid", "email", "profile"] as const;
 
 /** What makes one OpenID provider differ from another. */

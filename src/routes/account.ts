@@ -16,7 +16,7 @@ import { accountOverview, unlinkAccount } from "../db/account";
 import { revokeSessions } from "../db/sessions";
 import { GatehouseError } from "../error";
 import { pageSecurityHeaders } from "../lib/security-headers";
-import { methodNotAllowed, noStore } from "../middleware/csrf";
+import { limitBody, methodNotAllowed, noStore } from "../middleware/csrf";
 import { ACCOUNT_NOTICES, AccountPage, type AccountNotice } from "../pages/account";
 import { clearSessionCookies } from "../sessions/browser-session";
 import { identifySession, resolveSession } from "../sessions/resolve";
@@ -80,7 +80,7 @@ export const account = new Hono<AppEnv>()
     });
     return c.html("<!doctype html>" + String(html), 200, pageSecurityHeaders({ hasForms: true, linksToProviders: true }));
   })
-  .post("/unlink/:provider", requireOwnOrigin(), async (c) => {
+  .post("/unlink/:provider", requireOwnOrigin(), limitBody(MAX_FORM_LENGTH), async (c) => {
     const provider = c.req.param("provider");
     const form = await formFields(c.req.raw);
     const accountId = form.get("account")?.toLowerCase() ?? null;

@@ -4,6 +4,12 @@ import type { AppEnv } from "../context";
 import { ERROR_STATUS, type ErrorCode } from "../error";
 import { renderError } from "../lib/render-error";
 
+/**
+ * The `/auth/error` route group: always 200, the page of the named code.
+ *
+ * @example
+ * app.route("/auth/error", errorPage); // GET /auth/error?code=StateInvalid
+ */
 export const errorPage = new Hono<AppEnv>().get("/", (c) => {
   const code = c.req.query("code") ?? "";
   const known: ErrorCode = Object.hasOwn(ERROR_STATUS, code) ? (code as ErrorCode) : "Internal";

@@ -7,6 +7,13 @@ import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { cachedSchemaStatus } from "../db/migrations";
 
+/**
+ * `GET /health`: 200 `{status:"ok",database:"ok",schema:<latest>}`, or 503 when
+ * the database is unreachable or behind.
+ *
+ * @example
+ * app.route("/health", health);
+ */
 export const health = new Hono<AppEnv>().get("/", async (c) => {
   c.header("Cache-Control", "no-store");
   const status = await cachedSchemaStatus(c.var.db());

@@ -13,9 +13,10 @@
  * owner or admin now (one read, nothing written) and again when the
  * callback's batch commits (the role guard inside it).
  */
-import { Hono, type Context } from "hono";
+import { Hono, type Context, type MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { GatehouseError } from "../error";
+import { limitBody } from "../middleware/csrf";
 import { orgClaimsFor } from "../orgs/claims";
 import type { SignInProvider } from "../providers";
 import { resolveSession } from "../sessions/resolve";
@@ -24,11 +25,11 @@ import { providerFromRoute, redirectTarget, startSignIn } from "./signin";
 /** Roles that may connect an organization's Pages. */
 const CONNECT_ROLES: readonly string[] = ["owner", "admin"];
 
+/** Longest link form body (redirect_to, org). */
+const MAX_FORM_LENGTH = 8192;
+
 export const link = new Hono<AppEnv>()
-  .post("/:provider", async (c) => {
-    if (c.req.header("origin") !== c.var.config.authUrl.origin) {
-      throw new GatehouseError("Forbidden", "Linking must be started from this site.");
-    }
+  .post("/:provider", requireOwnSite(), limitBody(MAX_FORM_LENGTH), async (c) => {
     const provider = providerFromRoute(c, c.req.param("provider"));
     const form = await formFields(c.req.raw);
     const redirectTo = redirectTarget(c, form.getAll("redirect_to").length > 0 ? form.getAll("redirect_to") : c.req.queries("redirect_to"));
@@ -42,6 +43,16 @@ export const link = new Hono<AppEnv>()
   .all("/:provider", () => {
     throw new GatehouseError("MethodNotAllowed", "Linking is started with a POST from the account page.", { headers: { Allow: "POST" } });
   });
+
+/** The Origin must be this site's own, before any body or cookie is read. */
+function requireOwnSite(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    if (c.req.header("origin") !== c.var.config.authUrl.origin) {
+      throw new GatehouseError("Forbidden", "Linking must be started from this site.");
+    }
+    await next();
+  };
+}
 
 /**
  * The organization a Pages connect is for, with the scopes to ask. Only
@@ -70,7 +81,6 @@ async function connectTarget(
 async function formFields(request: Request): Promise<URLSearchParams> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.startsWith("application/x-www-form-urlencoded")) return new URLSearchParams();
-  const body = await request.text();
-  if (body.length > 8192) throw new GatehouseError("InvalidRequest", "The form is too large.");
-  return new URLSearchParams(body);
+  // limitBody has bounded it already.
+  return new URLSearchParams(await request.text());
 }

@@ -78,7 +78,13 @@ export async function prepareFacebookConnect(
   };
 }
 
-/** Mounted by `orgs.ts` behind its Bearer CORS and no-store middleware. */
+/**
+ * `POST /:org/providers/facebook/disconnect`, mounted by `orgs.ts` behind its
+ * Bearer CORS and no-store middleware.
+ *
+ * @example
+ * new Hono<AppEnv>().use(bearerCors()).route("/", orgFacebook);
+ */
 export const orgFacebook = new Hono<AppEnv>().post("/:org/providers/facebook/disconnect", requireBearer(), async (c) => {
   const org = orgParam(c.req.param("org"));
   const result = await disconnectProvider(c.var.db(), { userId: c.var.caller.userId, org, provider: "facebook" });

@@ -12,7 +12,12 @@ import { isUuid, parseOrgRef } from "../orgs/slugs";
 
 const MAX_BODY_LENGTH = 4096;
 
-/** The same 404 for an org that does not exist and one the caller may not see. */
+/**
+ * The same 404 for an org that does not exist and one the caller may not see.
+ *
+ * @example
+ * if (!org) throw orgNotFound();
+ */
 export function orgNotFound(): GatehouseError {
   return new GatehouseError("NotFound", "No such organization.");
 }

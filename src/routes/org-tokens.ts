@@ -17,6 +17,12 @@ import { orgParam, uuidParam } from "./org-request";
 
 const PROVIDER_ID = /^[a-z][a-z0-9-]{0,31}$/;
 
+/**
+ * The service-client token reads, mounted by `orgs.ts` before its Bearer routes.
+ *
+ * @example
+ * new Hono<AppEnv>().route("/", orgTokens);
+ */
 export const orgTokens = new Hono<AppEnv>()
   .post("/:org/pages/:pageId/token", async (c) => {
     const client = await requireServiceClient(c);

@@ -13,7 +13,7 @@ import { listPagesForMember } from "../db/pages";
 import { GatehouseError } from "../error";
 import { normalizeEmail, MAX_EMAIL_LENGTH } from "../lib/email";
 import { bearerCors, requireBearer } from "../middleware/bearer";
-import { noStore, requireJsonBody } from "../middleware/csrf";
+import { methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
 import { slugCandidates, slugProblem } from "../orgs/slugs";
 import { orgFacebook } from "./org-facebook";
@@ -29,6 +29,12 @@ const changeRoleBody = z.strictObject({ role: z.enum(ROLES) });
 const bearer = requireBearer();
 const json = requireJsonBody();
 
+/**
+ * The `/api/orgs` route group, mounted by `app.ts`.
+ *
+ * @example
+ * app.route("/api/orgs", orgs);
+ */
 export const orgs = new Hono<AppEnv>()
   .use(noStore())
   // Service clients first: their routes must never fall through to the Bearer ones.
@@ -100,4 +106,14 @@ export const orgs = new Hono<AppEnv>()
     const pages = await listPagesForMember(c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
     if (!pages) throw orgNotFound();
     return c.json({ pages });
-  });
+  })
+  // A known path with another method is a 405 naming the allowed ones (docs/errors.md), not a 404.
+  .all("/", methodNotAllowed("GET, POST"))
+  .all("/:org", methodNotAllowed("GET"))
+  .all("/:org/members", methodNotAllowed("GET, POST"))
+  .all("/:org/members/:userId", methodNotAllowed("PATCH, DELETE"))
+  .all("/:org/leave", methodNotAllowed("POST"))
+  .all("/:org/pages", methodNotAllowed("GET"))
+  .all("/:org/providers/facebook/disconnect", methodNotAllowed("POST"))
+  .all("/:org/pages/:pageId/token", methodNotAllowed("POST"))
+  .all("/:org/members/:userId/provider-tokens/:provider", methodNotAllowed("POST"));

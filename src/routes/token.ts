@@ -9,7 +9,7 @@ import type { AppEnv } from "../context";
 import { rateLimit } from "../middleware/rate-limit";
 import { GatehouseError } from "../error";
 import { credentialedCors } from "../middleware/cors";
-import { methodNotAllowed, noStore, requireJsonBody, requireTrustedOrigin } from "../middleware/csrf";
+import { limitBody, methodNotAllowed, noStore, requireJsonBody, requireTrustedOrigin } from "../middleware/csrf";
 import { orgClaimsFor } from "../orgs/claims";
 import { requireSession } from "../sessions/resolve";
 import { requestedScope, signAccessToken } from "../tokens/access-token";
@@ -21,7 +21,7 @@ export const token = new Hono<AppEnv>()
   .use(credentialedCors(["POST"]))
   // Inside CORS, so an allowed SPA can read its 429 and back off.
   .use(rateLimit("token"))
-  .post("/", requireTrustedOrigin(), requireJsonBody(), async (c) => {
+  .post("/", requireTrustedOrigin(), requireJsonBody(), limitBody(MAX_BODY_LENGTH), async (c) => {
     const config = c.var.config;
     const request = parseTokenRequest(await c.req.text());
     const audience = request.audience ?? config.allowedAudiences[0];

@@ -11,7 +11,7 @@ import { call } from "../helpers/app";
 import { rawSql, resetStats, stats } from "../helpers/neon-local";
 import { auditRows, basic, serviceEnv } from "../helpers/orgs";
 import { signinEnv } from "../signin/helpers";
-import { AFTER, beginConnect, finishConnect, newFacebookId, orgWithOwner, storedTransaction, tokenRows } from "./helpers";
+import { AFTER, beginConnect, finishConnect, memberOf, newFacebookId, orgWithOwner, storedTransaction, tokenRows } from "./helpers";
 
 const SCOPE = "facebook_connect";
 const targetEnv = signinEnv(SCOPE);
@@ -157,6 +157,41 @@ describe("connecting Facebook Pages", () => {
     const svc = await serviceEnv("fb-reconnect-svc", [{ id: "pages-backend", orgs: [setup.org.id] }]);
     const read = await call(`/api/orgs/${setup.org.id}/pages/${page!.id}/token`, { method: "POST", headers: { authorization: basic("pages-backend") } }, { env: svc });
     expect(((await read.json()) as { accessToken: string }).accessToken).toBe(fakePageToken(again.flow.scenario, a));
+  });
+
+  it("a second admin's connect (another Facebook user, other pages) leaves the first admin's pages live and their tokens active", async () => {
+    const setup = await orgWithOwner();
+    const ownerSubject = newFacebookId();
+    const [a, b] = [`1${ownerSubject}`, `2${ownerSubject}`];
+    expect((await connectOnce(setup, ownerSubject, [{ id: a }, { id: b }])).response.status).toBe(302);
+
+    const admin = await memberOf(setup.org.id, "admin");
+    const adminSubject = newFacebookId();
+    const c = `3${adminSubject}`;
+    const flow = await beginConnect(targetEnv, admin.cookieHeader, setup.org.slug, { user: { id: adminSubject }, facebookPages: [{ id: c }] });
+    await resetStats(SCOPE);
+    const res = await finishConnect(targetEnv, flow);
+    expect(res.status, await res.clone().text()).toBe(302);
+    expect((await stats(SCOPE)).requests).toBe(1);
+
+    // The admin's Facebook user does not manage a and b: that says nothing about whether they are gone.
+    const pages = await rawSql<{ external_page_id: string; gone: boolean }>(
+      "SELECT external_page_id, gone_at IS NOT NULL AS gone FROM provider_pages WHERE org_id = $1 ORDER BY external_page_id",
+      [setup.org.id],
+    );
+    expect(pages).toEqual([a, b, c].sort().map((id) => ({ external_page_id: id, gone: false })));
+    const activePages = (await tokenRows(setup.org.id)).filter((r) => r.token_type === "page" && r.active);
+    expect(activePages.map((r) => [r.external_page_id, r.user_id]).sort()).toEqual(
+      [[a, setup.owner.id], [b, setup.owner.id], [c, admin.user.id]].sort(),
+    );
+
+    // The owner reconnecting without b (no longer managed) marks b gone; c, served by the admin's token, stays.
+    expect((await connectOnce(setup, ownerSubject, [{ id: a }])).response.status).toBe(302);
+    const after = await rawSql<{ external_page_id: string; gone: boolean }>(
+      "SELECT external_page_id, gone_at IS NOT NULL AS gone FROM provider_pages WHERE org_id = $1 ORDER BY external_page_id",
+      [setup.org.id],
+    );
+    expect(after).toEqual([a, b, c].sort().map((id) => ({ external_page_id: id, gone: id === b })));
   });
 
   it("a page without a token for the user is listed, and gets no token row", async () => {

@@ -71,7 +71,7 @@ describe("concurrency on real Postgres", () => {
       const owner = { orgId: org.id, userId: user.id, accountId: account.id, provider: "facebook" };
       const reconnect = async (label: string) =>
         db.batch([
-          ...syncPagesStatements(db, { orgId: org.id, provider: "facebook", pages: [page] }),
+          ...syncPagesStatements(db, { orgId: org.id, userId: user.id, provider: "facebook", pages: [page] }),
           ...replaceUserTokenStatements(db, { ...owner, token: await sealUserToken(account.subject, `user-${label}`) }),
           ...replacePageTokenStatements(db, { ...owner, externalPageId: page.externalId, token: await sealPageToken(org.id, page.externalId, `page-${label}`) }),
         ]);
@@ -92,7 +92,7 @@ describe("concurrency on real Postgres", () => {
       const account = await createAccount(user.id);
       const page = { externalId: `page-${unique()}`, name: "Page", category: null, tasks: [] };
       const owner = { orgId: org.id, userId: user.id, accountId: account.id, provider: "facebook" };
-      await db.batch([...syncPagesStatements(db, { orgId: org.id, provider: "facebook", pages: [page] })]);
+      await db.batch([...syncPagesStatements(db, { orgId: org.id, userId: user.id, provider: "facebook", pages: [page] })]);
       const replace = async (label: string) =>
         db.batch([
           ...replaceUserTokenStatements(db, { ...owner, token: await sealUserToken(account.subject, `user-${label}`) }),

@@ -237,3 +237,32 @@ describe("Bearer access tokens on /api/orgs", () => {
     expect(evil.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
+
+describe("methods an /api/orgs route does not take", () => {
+  it("answer 405 MethodNotAllowed with Allow, before any database work, and a route that does not exist stays 404", async () => {
+    const ada = await createVerifiedUser("ada");
+    const token = await accessTokenFor(ada.id);
+    const userId = crypto.randomUUID();
+    const cases: [string, string, string][] = [
+      ["PUT", "/api/orgs", "GET, POST"],
+      ["DELETE", "/api/orgs/acme", "GET"],
+      ["PUT", "/api/orgs/acme/members", "GET, POST"],
+      ["GET", `/api/orgs/acme/members/${userId}`, "PATCH, DELETE"],
+      ["GET", "/api/orgs/acme/leave", "POST"],
+      ["POST", "/api/orgs/acme/pages", "GET"],
+      ["GET", "/api/orgs/acme/providers/facebook/disconnect", "POST"],
+      ["GET", `/api/orgs/acme/pages/${userId}/token`, "POST"],
+      ["GET", `/api/orgs/acme/members/${userId}/provider-tokens/facebook`, "POST"],
+    ];
+    for (const [method, path, allow] of cases) {
+      await resetStats("orgs-405");
+      const res = await api(token, method, path, undefined, { scope: "orgs-405" });
+      expect(res.status, `${method} ${path}`).toBe(405);
+      expect(res.headers.get("allow"), `${method} ${path}`).toBe(allow);
+      expect(await res.json()).toMatchObject({ code: "MethodNotAllowed" });
+      expect((await stats("orgs-405")).requests, `${method} ${path}`).toBe(0);
+    }
+    const unknown = await api(token, "GET", "/api/orgs/acme/nothing-here");
+    expect(unknown.status).toBe(404);
+  });
+});

@@ -52,7 +52,7 @@ async function connect(orgId: string, userId: string, account: { id: string; sub
   const owner = { orgId, userId, accountId: account.id, provider: "facebook" };
   const pageTokens = await Promise.all(pages.map((p) => sealPageToken(orgId, p.externalId, `page-token-${p.externalId}`)));
   await db().batch([
-    ...syncPagesStatements(db(), { orgId, provider: "facebook", pages }),
+    ...syncPagesStatements(db(), { orgId, userId, provider: "facebook", pages }),
     ...replaceUserTokenStatements(db(), { ...owner, token: await sealUserToken(account.subject, userAccessToken) }),
     ...pages.flatMap((p, i) => replacePageTokenStatements(db(), { ...owner, externalPageId: p.externalId, token: pageTokens[i]! })),
   ]);
@@ -118,7 +118,7 @@ describe("connect-flow batch builders", () => {
     const attempt = (userId: string) =>
       db().batch([
         orgRoleGuardStatement(db(), { userId, orgId: org.id, roles: ["owner", "admin"] }),
-        ...syncPagesStatements(db(), { orgId: org.id, provider: "facebook", pages: [page] }),
+        ...syncPagesStatements(db(), { orgId: org.id, userId, provider: "facebook", pages: [page] }),
       ]);
     const refused = await attempt(member.id).then(() => null, (e: unknown) => e);
     expect(isOrgRoleRefusal(refused)).toBe(true);

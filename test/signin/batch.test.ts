@@ -142,7 +142,7 @@ describe("the sign-in batch", () => {
 
   it.each([
     ["the provider does not verify the email (Facebook, Naver)", { provider: "facebook", emailVerified: false }, true],
-    ["the existing user's email is not verified", { provider: "github", emailVerified: true }, false],
+    ["neither side's email is verified", { provider: "facebook", emailVerified: false }, false],
   ])("answers not_linked and writes nothing when %s", async (_, p, ownerVerified) => {
     const email = `${unique("owned")}@example.com`;
     const owner = await signedInUser(profile({ provider: "google", email, emailVerified: ownerVerified }));
@@ -152,6 +152,25 @@ describe("the sign-in batch", () => {
     expect(await countRows({ subject: other.subject, email, userId: owner, stateHash: i.stateHash })).toEqual({
       accounts: 0, consumed: 0, users: 1, sessions: 1, tokens: 1, orgs: 1,
     });
+  });
+
+  it("never lets an unverified claim on an address lock out its verified owner (pre-registration squatting)", async () => {
+    // The attacker signs up first through a provider that does not verify the address (or an IdP
+    // that lets anyone type any address); the real owner then arrives with a verified one.
+    const email = `${unique("squat")}@example.com`;
+    const squatter = await signedInUser(profile({ provider: "facebook", email, emailVerified: false }));
+    const owner = profile({ provider: "google", email, emailVerified: true });
+    const r = await signIn(owner);
+    expect(r).toMatchObject({ ok: true, path: "new" });
+    if (!r.ok) return;
+    // A user of their own: never joined to the squatter's, whose rows are untouched.
+    expect(r.userId).not.toBe(squatter);
+    expect(await rawSql(`SELECT user_id FROM accounts WHERE provider = 'google' AND provider_subject = $1`, [owner.subject])).toEqual([{ user_id: r.userId }]);
+    expect(await rawSql(`SELECT count(*)::int AS n FROM accounts WHERE user_id = $1`, [squatter])).toEqual([{ n: 1 }]);
+    expect(await rawSql(`SELECT email_verified_at IS NOT NULL AS verified FROM users WHERE id = $1`, [r.userId])).toEqual([{ verified: true }]);
+    // From now on the verified owner is the one the address matches.
+    expect(await signIn(profile({ provider: "github", email, emailVerified: true }))).toMatchObject({ ok: true, path: "email_match", userId: r.userId });
+    expect(await signIn(profile({ provider: "naver", email, emailVerified: false }))).toEqual({ ok: false, refusal: "not_linked" });
   });
 
   it("never matches a look-alike address: Cyrillic letter, full-width @", async () => {

@@ -1,0 +1,63 @@
+/**
+ * Request bodies are bounded while they are read, not after. The endpoints
+ * that read a body (token, link, account forms) are reachable without a
+ * session, and `Origin` is only a browser's promise: a script sets it to
+ * anything. Reading a 100 MB body into a string before checking its length
+ * lets one request exhaust the isolate's 128 MB for every request sharing it.
+ */
+import { describe, expect, it } from "vitest";
+import { rawSql } from "../helpers/neon-local";
+import { callWorker, createTestUser, signInAs } from "../helpers/sessions";
+
+const AUTH = "https://auth.example.com";
+const SPA = "https://app.example.com";
+const CHUNK = 64 * 1024;
+const TOTAL = 8 * 1024 * 1024;
+
+/** An endless-looking body of `TOTAL` bytes that records how much the server pulled. */
+function countingBody(fill: number): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+  let sent = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent >= TOTAL) return controller.close();
+      sent += CHUNK;
+      controller.enqueue(new Uint8Array(CHUNK).fill(fill));
+    },
+  });
+  return { body, pulled: () => sent };
+}
+
+const SPACE = 0x20;
+const LETTER_A = 0x61;
+
+const cases = [
+  { name: "POST /auth/token", path: "/auth/token", origin: SPA, type: "application/json", fill: SPACE },
+  { name: "POST /auth/link/github", path: "/auth/link/github", origin: AUTH, type: "application/x-www-form-urlencoded", fill: LETTER_A },
+  { name: "POST /account/unlink/github", path: "/account/unlink/github", origin: AUTH, type: "application/x-www-form-urlencoded", fill: LETTER_A },
+];
+
+describe("oversized request bodies", () => {
+  it.each(cases)("$name stops reading a streamed body early and answers 400 InvalidRequest", async ({ path, origin, type, fill }) => {
+    const { cookieHeader } = await signInAs(await createTestUser());
+    const { body, pulled } = countingBody(fill);
+    const res = await callWorker(path, { method: "POST", headers: { origin, "content-type": type, accept: "application/json", cookie: cookieHeader }, body });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "InvalidRequest" });
+    expect(res.headers.getSetCookie()).toEqual([]);
+    // A few chunks may be buffered ahead; the whole 8 MB must not be.
+    expect(pulled()).toBeLessThan(1024 * 1024);
+  });
+
+  it.each(cases)("$name refuses a declared Content-Length over the limit without a session", async ({ path, origin, type, fill }) => {
+    const before = await rawSql<{ n: number }>("SELECT count(*)::int AS n FROM sessions");
+    const res = await callWorker(path, {
+      method: "POST",
+      headers: { origin, "content-type": type, accept: "application/json" },
+      body: new Uint8Array(2 * 1024 * 1024).fill(fill),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "InvalidRequest" });
+    expect(res.headers.getSetCookie()).toEqual([]);
+    expect(await rawSql<{ n: number }>("SELECT count(*)::int AS n FROM sessions")).toEqual(before);
+  });
+});
