@@ -9,6 +9,7 @@ import type { Database } from "./client";
 import { callerMembership, toIsoOrNull, type OrgRef } from "./orgs";
 import { providerPages, providerTokens } from "./schema";
 import { serviceClientOrg } from "./service-scope";
+import { fromHex } from "../lib/hex";
 
 /** One page as the provider listed it. */
 export interface ProviderPageInput {
@@ -201,9 +202,7 @@ export async function readPageToken(
  * const sealed = sealedRow(result.rows[0]);
  */
 export function sealedRow(row: Record<string, unknown>): SealedTokenRow {
-  const hex = String(row.ciphertext_hex);
-  const ciphertext = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < ciphertext.length; i++) ciphertext[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  const ciphertext = fromHex(String(row.ciphertext_hex));
   return {
     tokenId: String(row.id),
     orgId: String(row.org_id),

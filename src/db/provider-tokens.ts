@@ -18,6 +18,7 @@ import type { OrgRef } from "./orgs";
 import { sealedRow, type SealedTokenRow } from "./pages";
 import { providerPages, providerTokens } from "./schema";
 import { serviceClientOrg } from "./service-scope";
+import { toHex } from "../lib/hex";
 
 /** A token already sealed with `lib/crypto.ts` `seal` (see `orgs/provider-token-secret.ts` for its AAD). */
 export interface SealedTokenInput {
@@ -186,7 +187,7 @@ export function replacePageTokensStatements(
   const rows = JSON.stringify(
     pages.map((p) => ({
       external_page_id: p.externalPageId,
-      ciphertext: hex(p.token.ciphertext),
+      ciphertext: toHex(p.token.ciphertext),
       key_version: p.token.keyVersion,
       scopes: p.token.scopes,
       expires_at: p.token.expiresAt?.toISOString() ?? null,
@@ -214,10 +215,6 @@ export function replacePageTokensStatements(
 /** A uuid value for raw SQL: a literal id cast to uuid, or the caller's SQL as is. */
 function idValue(value: string | SQL): SQL {
   return typeof value === "string" ? sql`${value}::uuid` : value;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function sealedColumns(token: SealedTokenInput) {

@@ -22,18 +22,13 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { byteaLiteral, fromHex } from "../lib/hex";
 
 /** `bytea` as `Uint8Array`, sent as Postgres hex text (`\x…`) over the HTTP driver. */
 export const bytea = customType<{ data: Uint8Array; driverData: string }>({
   dataType: () => "bytea",
-  toDriver: (value) => `\\x${Array.from(value, (b) => b.toString(16).padStart(2, "0")).join("")}`,
-  fromDriver: (value) => {
-    if (typeof value !== "string") return new Uint8Array(value as ArrayLike<number>);
-    const hex = value.startsWith("\\x") ? value.slice(2) : value;
-    const out = new Uint8Array(hex.length / 2);
-    for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-    return out;
-  },
+  toDriver: (value) => byteaLiteral(value),
+  fromDriver: (value) => (typeof value === "string" ? fromHex(value) : new Uint8Array(value as ArrayLike<number>)),
 });
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();

@@ -34,6 +34,7 @@ import { pagesConnectStatements, type PagesConnectInput } from "./facebook-conne
 import { postgresCode } from "./migrations";
 import { isOrgRoleRefusal } from "./orgs";
 import { insertSessionStatement, type NewSession } from "./sessions";
+import { byteaLiteral } from "../lib/hex";
 
 /** Why the database refused a sign-in. */
 export type SignInRefusal =
@@ -143,7 +144,7 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
       ON CONFLICT (org_id, user_id) DO NOTHING`),
     db.execute(sql`
       INSERT INTO provider_tokens (org_id, user_id, account_id, provider, token_type, ciphertext, key_version, scopes, expires_at)
-      SELECT o.id, a.user_id, a.id, a.provider, 'user', ${byteaHex(token.ciphertext)}::bytea, ${token.keyVersion}::integer,
+      SELECT o.id, a.user_id, a.id, a.provider, 'user', ${byteaLiteral(token.ciphertext)}::bytea, ${token.keyVersion}::integer,
              ${textArray(token.scopes)}::text[], ${token.expiresAt?.toISOString() ?? null}::timestamptz
       FROM accounts a
       JOIN organizations o ON o.personal_user_id = a.user_id
@@ -289,10 +290,6 @@ function isPath(value: unknown): value is SignInPath {
 function personalSlug(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
   return "u-" + Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => alphabet[b % 32]).join("");
-}
-
-function byteaHex(bytes: Uint8Array): string {
-  return `\\x${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 /** A Postgres array literal of text values, quoted and escaped. */

@@ -3,6 +3,7 @@
  * versioned keys for provider tokens at rest. Nothing here logs or throws
  * with a value in the message.
  */
+import { toHex } from "./hex";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -111,8 +112,4 @@ export async function unseal(keys: readonly EncryptionKey[], sealed: Sealed, aad
   } catch {
     return null;
   }
-}
-
-function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -6,6 +6,7 @@
  * secret wrong, or both right, so timing reveals neither.
  */
 import type { ServiceClientConfig } from "../config";
+import { fromHex } from "../lib/hex";
 
 /** A service client that proved its secret. */
 export interface AuthenticatedServiceClient {
@@ -35,7 +36,7 @@ export async function authenticateServiceClient(
   // Hash even when there is nothing to check, so every refusal costs one digest.
   const presented = await sha256(credential?.secret ?? "");
   const client = credential === null ? undefined : clients.find((c) => c.id === credential.id);
-  const expected = hexToBytes(client?.secretHash ?? NO_CLIENT_HASH);
+  const expected = fromHex(client?.secretHash ?? NO_CLIENT_HASH);
   const matches = constantTimeEqual(presented, expected);
   if (!credential || !client || !matches) return null;
   return { id: client.id, orgs: client.orgs };
@@ -78,10 +79,4 @@ export function parseBasic(authorization: string | undefined): { id: string; sec
 
 async function sha256(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return out;
 }

@@ -9,6 +9,7 @@ import { providerFailure } from "./failure";
 import { getJsonObject, httpOptions, isObject, stringOrNull, type ProfileErrorKind } from "./http";
 import { buildAuthorizationUrl, exchangeCode, oauthClient, tokenSet } from "./oauth";
 import type { ProviderOptions, SignInProvider } from "./types";
+import { toHex } from "../lib/hex";
 
 /** The Graph API host; the version segment always comes from configuration. */
 export const GRAPH = "https://graph.facebook.com";
@@ -113,5 +114,5 @@ export async function appSecretProof(accessToken: string, appSecret: string): Pr
   const enc = new TextEncoder();
   const key = await crypto.subtle.importKey("raw", enc.encode(appSecret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, enc.encode(accessToken)));
-  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+  return toHex(mac);
 }

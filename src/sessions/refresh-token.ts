@@ -8,6 +8,7 @@
  * attacker's input, not the input: learning how many leading digest bytes
  * match says nothing about a secret that would produce them.
  */
+import { sha256Hex } from "../lib/crypto";
 
 export interface MintedRefreshToken {
   sessionId: string;
@@ -64,9 +65,8 @@ export function parseRefreshToken(value: string | null | undefined): { sessionId
  * @example
  * await hashSecret("abc"); // "ba7816bf…"
  */
-export async function hashSecret(secret: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+export function hashSecret(secret: string): Promise<string> {
+  return sha256Hex(secret);
 }
 
 function randomSecret(): string {

@@ -7,6 +7,7 @@
 import { errors, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWSHeaderParameters } from "jose";
 import type { SigningJwk } from "../config";
 import { GatehouseError } from "../error";
+import { toHex } from "../lib/hex";
 
 /** The only algorithm gatehouse signs with or accepts. */
 export const SIGNING_ALG = "ES256";
@@ -89,7 +90,7 @@ export async function generateSigningJwk(now = new Date()): Promise<SigningJwk &
   const { privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
   const jwk = await exportJWK(privateKey);
   const random = crypto.getRandomValues(new Uint8Array(4));
-  const kid = `${now.toISOString().slice(0, 10)}-${Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const kid = `${now.toISOString().slice(0, 10)}-${toHex(random)}`;
   if (typeof jwk.x !== "string" || typeof jwk.y !== "string" || typeof jwk.d !== "string") {
     throw new Error("the generated key has no EC coordinates");
   }
