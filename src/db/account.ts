@@ -106,7 +106,8 @@ export async function unlinkAccount(
 ): Promise<UnlinkResult> {
   const onlyId = target.accountId === null ? sql`` : sql` AND id = ${target.accountId}::uuid`;
   const result = await db.execute(sql`
-    WITH me AS (SELECT ${ownerOf(proof)} AS id),
+    -- A disabled user keeps no power over their sign-in methods (their session JWT may live on for minutes).
+    WITH me AS (SELECT u.id FROM users u WHERE u.id = ${ownerOf(proof)} AND u.disabled_at IS NULL),
     mine AS (
       SELECT a.id, a.provider FROM accounts a WHERE a.user_id = (SELECT id FROM me) FOR UPDATE
     ),

@@ -101,6 +101,13 @@ describe("POST /account/unlink/:provider", () => {
     expect(await userFootprint(ada.userId)).toMatchObject({ accounts: 2 });
   });
 
+  it("answers 401 to a disabled user whose session JWT is still valid, nothing written", async () => {
+    const ada = await signedInUser(["github", "google"]);
+    await rawSql("UPDATE users SET disabled_at = now() WHERE id = $1", [ada.userId]);
+    expectRefused(await postForm("/account/unlink/github", ada.session.cookieHeader), 401);
+    expect(await userFootprint(ada.userId)).toMatchObject({ accounts: 2 });
+  });
+
   it("answers 400 for a malformed account id and 405 for a GET, nothing written", async () => {
     const ada = await signedInUser(["github", "google"]);
     expectRefused(await postForm("/account/unlink/github", ada.session.cookieHeader, { account: "1 OR 1=1" }), 400);
