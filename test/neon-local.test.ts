@@ -137,7 +137,30 @@ describe("neon-local", () => {
   it("counts one request per query and one per batch", async () => {
     await db.select().from(roundtrip).limit(1);
     await db.batch([db.select().from(roundtrip).limit(1), db.select().from(roundtrip).limit(1)]);
-    expect(await stats(SCOPE)).toEqual({ requests: 2, statements: 3, batches: 1, errors: 0 });
+    expect(await stats(SCOPE)).toMatchObject({ requests: 2, statements: 3, batches: 1, errors: 0 });
+  });
+
+  it("records the largest request body, to measure batches against Neon's 10 MiB limit", async () => {
+    const big = "x".repeat(100_000);
+    await sql.query("SELECT length($1) AS n", [big]);
+    const { maxRequestBytes } = await stats(SCOPE);
+    expect(maxRequestBytes).toBeGreaterThan(100_000);
+    expect(maxRequestBytes).toBeLessThan(101_000);
+  });
+
+  it("refuses a request over 10 MiB, as Neon's proxy does, without running it", async () => {
+    const tooBig = "x".repeat(10 * 1024 * 1024 + 1);
+    const err = driverError(await rejection(sql.query("SELECT length($1) AS n", [tooBig])));
+    expect(err.name).toBe("NeonDbError");
+    expect(String(err.message)).toContain("HTTP status 413");
+    expect(String(err.message)).toContain("request is too large");
+    expect((await stats(SCOPE)).errors).toBe(1);
+  });
+
+  it("refuses a response over 10 MiB with 507, as Neon's proxy does", async () => {
+    const err = driverError(await rejection(sql.query("SELECT repeat('y', 10 * 1024 * 1024 + 1) AS big")));
+    expect(String(err.message)).toContain("HTTP status 507");
+    expect(String(err.message)).toContain("response is too large");
   });
 
   describe("faults", () => {

@@ -10,7 +10,14 @@ import type { Backend, Faults } from "./types.js";
 export type RequestLogger = (line: string) => void;
 
 /** Neon's limit is far larger than anything gatehouse sends; this only guards against runaway bodies. */
-const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * Neon's proxy refuses SQL-over-HTTP requests and responses over 10 MiB
+ * (`sql_over_http_max_request_size_bytes` / `…max_response_size_bytes`
+ * defaults). neon-local enforces the same limits so that a batch too large
+ * for Neon fails here first.
+ */
+export const NEON_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+export const NEON_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
 /**
  * Builds the HTTP server. Routes:
@@ -83,10 +90,16 @@ async function handleSql(
   const scope = scopeOf(req.headers);
   let request: SqlRequest;
   try {
-    request = parseSqlRequest(req.headers, await readBody(req));
+    const body = await readBody(req);
+    stats.requestBytes(scope, Buffer.byteLength(body));
+    request = parseSqlRequest(req.headers, body);
   } catch (err) {
     stats.request(scope, 0, false);
     stats.error(scope);
+    if (err instanceof PayloadTooLargeError) {
+      stats.requestBytes(scope, err.size);
+      return sendJson(res, 413, { message: `request is too large (max is ${NEON_MAX_REQUEST_BYTES} bytes)`, code: "" });
+    }
     if (err instanceof BadRequestError) return sendJson(res, 400, syntheticPostgresError(err.message, "08P01"));
     return sendText(res, 400, "neon-local: could not read request");
   }
@@ -103,11 +116,17 @@ async function handleSql(
   }
 
   try {
-    if (request.kind === "batch") {
-      const results = await backend.batch(request.queries, request.options);
-      return sendJson(res, 200, { results: results.map((r) => resultBody(r, request.arrayMode)) });
+    const body =
+      request.kind === "batch"
+        ? { results: (await backend.batch(request.queries, request.options)).map((r) => resultBody(r, request.arrayMode)) }
+        : resultBody(await backend.query(request.query), request.arrayMode);
+    const text = JSON.stringify(body);
+    if (Buffer.byteLength(text) > NEON_MAX_RESPONSE_BYTES) {
+      // Neon answers 507 Insufficient Storage (the transaction has committed by then, as on Neon).
+      stats.error(scope);
+      return sendJson(res, 507, { message: `response is too large (max is ${NEON_MAX_RESPONSE_BYTES} bytes)`, code: "" });
     }
-    return sendJson(res, 200, resultBody(await backend.query(request.query), request.arrayMode));
+    return sendJson(res, 200, body);
   } catch (err) {
     stats.error(scope);
     if (isPostgresError(err)) return sendJson(res, 400, postgresErrorBody(err));
@@ -130,20 +149,26 @@ function injectFault(res: ServerResponse, fault: FaultDecision): void {
   sendText(res, 500, "neon-local: injected fault");
 }
 
+/** A request body over Neon's limit; its size is still counted. */
+class PayloadTooLargeError extends Error {
+  constructor(readonly size: number) {
+    super("request body too large");
+  }
+}
+
+/** Reads the body; past Neon's limit it keeps draining (so the 413 can be sent) but stops keeping it. */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BadRequestError("request body too large"));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= NEON_MAX_REQUEST_BYTES) chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => {
+      if (size > NEON_MAX_REQUEST_BYTES) reject(new PayloadTooLargeError(size));
+      else resolve(Buffer.concat(chunks).toString("utf8"));
+    });
     req.on("error", reject);
   });
 }

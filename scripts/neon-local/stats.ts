@@ -1,6 +1,6 @@
 import type { Stats } from "./types.js";
 
-const zero = (): Stats => ({ requests: 0, statements: 0, batches: 0, errors: 0 });
+const zero = (): Stats => ({ requests: 0, statements: 0, batches: 0, errors: 0, maxRequestBytes: 0 });
 
 /**
  * Mutable request counters behind `GET /__stats`. Besides the totals, counts
@@ -18,6 +18,11 @@ export class StatsCounter {
       counts.statements += statements;
       if (isBatch) counts.batches += 1;
     }
+  }
+
+  /** Records a request body's size: the largest one tells how close a batch comes to Neon's 10 MiB limit. */
+  requestBytes(scope: string, bytes: number): void {
+    for (const counts of this.targets(scope)) counts.maxRequestBytes = Math.max(counts.maxRequestBytes, bytes);
   }
 
   error(scope: string): void {

@@ -59,6 +59,8 @@ export interface Stats {
   batches: number;
   /** POST /sql calls that did not end in HTTP 200 (including injected faults). */
   errors: number;
+  /** The largest POST /sql body seen, in bytes (Neon refuses more than 10 MiB). */
+  maxRequestBytes: number;
 }
 
 /** How an injected fault fails a request. */

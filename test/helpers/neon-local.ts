@@ -11,6 +11,8 @@ export interface NeonLocalStats {
   statements: number;
   batches: number;
   errors: number;
+  /** The largest request body seen, in bytes (Neon refuses more than 10 MiB). */
+  maxRequestBytes: number;
 }
 
 /** Fault settings for POST /__faults (see scripts/neon-local/types.ts). */
