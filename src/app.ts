@@ -55,6 +55,7 @@ export function createApp(): Hono<AppEnv> {
     c.set("db", () => databaseFor(config));
     c.set("kv", c.env.AUTH_KV);
     c.set("rateLimiter", c.env.AUTH_RATE_LIMITER);
+    c.set("refreshRateLimiter", c.env.AUTH_REFRESH_RATE_LIMITER);
     await next();
   });
 

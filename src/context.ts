@@ -13,5 +13,7 @@ export interface AppEnv {
     kv: KVNamespace;
     /** Per-client-IP limiter binding, used by `middleware/rate-limit.ts`. */
     rateLimiter: RateLimit;
+    /** Per-client-IP limiter for refresh-token checks (each a database round trip). */
+    refreshRateLimiter: RateLimit;
   };
 }

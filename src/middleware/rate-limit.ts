@@ -5,22 +5,14 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
-import { GatehouseError } from "../error";
-
-/** The binding's period (wrangler.toml `simple.period`): the longest a client waits. */
-const RETRY_AFTER_SECONDS = "60";
+import { enforceRateLimit } from "../lib/rate-limit";
 
 /**
- * @example app.use("/auth/token", rateLimit("token"));
+ * @example app.use("/auth/signin/*", rateLimit("signin"));
  */
 export function rateLimit(bucket: string): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    // Cloudflare sets CF-Connecting-IP at the edge; a client cannot forge it there.
-    const ip = c.req.header("cf-connecting-ip") ?? "unknown";
-    const { success } = await c.var.rateLimiter.limit({ key: `${bucket}:${ip}` });
-    if (!success) {
-      throw new GatehouseError("RateLimited", "Too many requests from this address.", { headers: { "Retry-After": RETRY_AFTER_SECONDS } });
-    }
+    await enforceRateLimit(c.var.rateLimiter, bucket, c.req.header("cf-connecting-ip"));
     await next();
   };
 }

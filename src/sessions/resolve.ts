@@ -15,6 +15,7 @@ import { verifySessionJwt, type SessionProfile } from "../tokens/session-jwt";
 import { clearSessionCookies, setSessionCookies, setSessionJwtCookie } from "./browser-session";
 import { hashSecret, mintRotatedSecret, parseRefreshToken } from "./refresh-token";
 import { denySessionIds } from "./revoke";
+import { enforceRateLimit } from "../lib/rate-limit";
 
 export interface ResolvedSession {
   userId: string;
@@ -91,6 +92,8 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
     clearSessionCookies(c);
     return null;
   }
+  // A refresh costs a database round trip: forged or stolen-token guessing is limited per IP.
+  await enforceRateLimit(c.var.refreshRateLimiter, "refresh", c.req.header("cf-connecting-ip"));
   const { sessions } = c.var.config;
   const next = await mintRotatedSecret();
   const outcome = await refreshSession(c.var.db(), {
@@ -151,5 +154,7 @@ export async function identifySession(c: Context<AppEnv>): Promise<SessionProof 
   }
   const parsed = refreshCookie.kind === "present" ? parseRefreshToken(refreshCookie.value) : null;
   if (!parsed) return null;
+  // The caller's query checks this secret in the database: limited like a refresh.
+  await enforceRateLimit(c.var.refreshRateLimiter, "refresh", c.req.header("cf-connecting-ip"));
   return { kind: "refresh", sessionId: parsed.sessionId, secretHash: await hashSecret(parsed.secret) };
 }

@@ -1,12 +1,22 @@
-/** Per-IP limits on sign-in, callback and token: 429 with Retry-After, never a 500. */
+/**
+ * Per-IP limits on sign-in, callback and token, and on refresh-token checks:
+ * 429 with Retry-After, never a 500.
+ *
+ * The limiter counts in fixed one-minute windows, so a run that crosses a
+ * window boundary starts counting again: the tests send up to two windows'
+ * worth and assert that the first 429 comes after at least one full window.
+ */
 import { describe, expect, it } from "vitest";
 import { call } from "../helpers/app";
 
+/** Sends up to `times` requests, stopping after the first 429. */
 async function hammer(path: string, ip: string, times: number, init: RequestInit = {}): Promise<Response[]> {
   const out: Response[] = [];
   for (let i = 0; i < times; i++) {
     const headers = { "cf-connecting-ip": ip, accept: "application/json", ...(init.headers as Record<string, string> | undefined) };
-    out.push(await call(path, { ...init, headers }));
+    const res = await call(path, { ...init, headers });
+    out.push(res);
+    if (res.status === 429) break;
   }
   return out;
 }
@@ -18,10 +28,10 @@ describe("rate limits", () => {
     ["/auth/token", { method: "POST", body: "{}", headers: { origin: "https://app.example.com", "content-type": "application/json" } }],
   ])("%s answers 429 with Retry-After once an address exceeds the limit", async (path, init: RequestInit) => {
     const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
-    const responses = await hammer(path, ip, 70, init);
+    const responses = await hammer(path, ip, 2 * 60 + 1, init);
     const limited = responses.filter((r) => r.status === 429);
-    expect(limited.length).toBeGreaterThan(0);
-    expect(responses.slice(0, 60).every((r) => r.status !== 429)).toBe(true);
+    expect(limited).toHaveLength(1);
+    expect(responses.length).toBeGreaterThan(60);
     expect(limited[0]!.headers.get("retry-after")).toBe("60");
     expect(await limited[0]!.json()).toMatchObject({ code: "RateLimited" });
     if (path === "/auth/token") {
@@ -35,7 +45,32 @@ describe("rate limits", () => {
   });
 
   it("does not limit other routes", async () => {
-    const responses = await hammer("/auth/error?code=NotFound", "192.0.2.77", 70);
+    const responses = await hammer("/auth/error?code=NotFound", "192.0.2.77", 2 * 60 + 1);
     expect(responses.every((r) => r.status !== 429)).toBe(true);
+  });
+});
+
+describe("refresh-token checks", () => {
+  it("limits forged refresh cookies per address (each would cost a database round trip): 300 a minute, then 429", async () => {
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 2 * 300 + 1 && statuses.at(-1) !== 429; i++) {
+      const forged = `__Host-gh_refresh=${crypto.randomUUID()}.${"A".repeat(43)}`;
+      const res = await call("/auth/session", { headers: { cookie: forged, "cf-connecting-ip": ip } });
+      statuses.push(res.status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.length).toBeGreaterThan(300);
+    expect(statuses.slice(0, -1).every((s) => s === 401)).toBe(true);
+  });
+
+  it("never limits a valid session JWT: it costs no database round trip", async () => {
+    const { createTestUser, signInAs, cookieHeader } = await import("../helpers/sessions");
+    const session = await signInAs(await createTestUser());
+    const ip = "192.0.2.200";
+    for (let i = 0; i < 320; i++) {
+      const res = await call("/auth/session", { headers: { cookie: cookieHeader({ session: session.sessionJwt }), "cf-connecting-ip": ip } });
+      expect(res.status).toBe(200);
+    }
   });
 });
