@@ -3,6 +3,9 @@
  * role, decide, write and insert the audit row, so a check can never be
  * separated from its write, and report the decision as `outcome`.
  *
+ * "Another owner" means another owner who is not disabled: a disabled owner
+ * can do nothing, so it cannot be what keeps an organization owned.
+ *
  * Changing or removing a member locks the organization's owner rows and both
  * members' rows (`FOR UPDATE`) before counting owners. Two concurrent
  * demotions or departures of the last two owners therefore serialize: the
@@ -109,7 +112,8 @@ export async function changeMemberRole(
         WHEN (target.role = 'owner' OR ${role} = 'owner') AND me.role <> 'owner' THEN 'forbidden'
         WHEN target.role = ${role} THEN 'unchanged'
         WHEN target.role = 'owner' AND NOT EXISTS (
-          SELECT 1 FROM locked l WHERE l.role = 'owner' AND l.user_id <> ${input.targetId}::uuid
+          SELECT 1 FROM locked l JOIN users u ON u.id = l.user_id AND u.disabled_at IS NULL
+          WHERE l.role = 'owner' AND l.user_id <> ${input.targetId}::uuid
         ) THEN 'last_owner'
         ELSE 'ok'
       END AS outcome, me.org_id, target.role AS previous_role, target.created_at
@@ -161,7 +165,8 @@ export async function removeMember(db: Database, input: { actorId: string; org: 
         WHEN target.role = 'owner' AND me.role <> 'owner' THEN 'forbidden'
         WHEN me.personal THEN 'personal'
         WHEN target.role = 'owner' AND NOT EXISTS (
-          SELECT 1 FROM locked l WHERE l.role = 'owner' AND l.user_id <> ${input.targetId}::uuid
+          SELECT 1 FROM locked l JOIN users u ON u.id = l.user_id AND u.disabled_at IS NULL
+          WHERE l.role = 'owner' AND l.user_id <> ${input.targetId}::uuid
         ) THEN 'last_owner'
         ELSE 'ok'
       END AS outcome, me.org_id

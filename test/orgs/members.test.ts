@@ -192,6 +192,21 @@ describe("the last owner", () => {
     expect(audit).toContainEqual(expect.objectContaining({ action: "member.role_change", target_id: ids.owner, metadata: { from: "owner", to: "admin" } }));
   });
 
+  it("a disabled second owner does not count: the last enabled owner still cannot leave or be demoted", async () => {
+    const { org, tokens, ids } = await team();
+    await rawSql("UPDATE memberships SET role = 'owner' WHERE org_id = $1 AND user_id = $2", [org.id, ids.spare]);
+    await rawSql("UPDATE users SET disabled_at = now() WHERE id = $1", [ids.spare]);
+    for (const [method, path, body] of [
+      ["PATCH", `/members/${ids.owner}`, { role: "admin" }],
+      ["POST", "/leave", undefined],
+    ] as const) {
+      const res = await api(tokens.owner, method, `/api/orgs/${org.slug}${path}`, body);
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({ code: "LastOwner" });
+    }
+    expect(await roleOf(org.id, ids.owner)).toBe("owner");
+  });
+
   it("setting the same role again changes nothing and writes no audit row", async () => {
     const { org, tokens, ids } = await team();
     const before = (await auditRows(org.id)).length;
