@@ -12,7 +12,9 @@
  * Ports and the data directory can be overridden (the browser tests run a
  * second stack next to yours): GATEHOUSE_PORT, GATEHOUSE_OIDC_PORT,
  * GATEHOUSE_NEON_PORT, GATEHOUSE_SPA_PORT, GATEHOUSE_API_PORT,
- * GATEHOUSE_INSPECTOR_PORT, GATEHOUSE_DATA_DIR.
+ * GATEHOUSE_INSPECTOR_PORT, GATEHOUSE_DATA_DIR. GATEHOUSE_PG_URL=postgres://…
+ * puts neon-local in front of that real Postgres instead of PGlite (used by
+ * `npm run bench -- --pg`); migrations are applied to it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -32,6 +34,7 @@ const NEON_PORT = Number(process.env.GATEHOUSE_NEON_PORT ?? 4444);
 const SPA_PORT = Number(process.env.GATEHOUSE_SPA_PORT ?? 5173);
 const API_PORT = Number(process.env.GATEHOUSE_API_PORT ?? 8788);
 const INSPECTOR_PORT = Number(process.env.GATEHOUSE_INSPECTOR_PORT ?? 9229);
+const PG_URL = process.env.GATEHOUSE_PG_URL;
 const AUTH_URL = `http://localhost:${WORKER_PORT}`;
 // localhost on different ports: same-site with the worker, so SameSite=Lax cookies reach /auth/token (docs/deploy.md).
 const SPA_URL = `http://localhost:${SPA_PORT}`;
@@ -82,10 +85,14 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
 
-  const neonLocal = await startNeonLocal({ backend: "pglite", dataDir: join(dataDir, "pglite"), port: NEON_PORT });
+  const neonLocal = await startNeonLocal(
+    PG_URL ? { backend: "pg", pgUrl: PG_URL, port: NEON_PORT } : { backend: "pglite", dataDir: join(dataDir, "pglite"), port: NEON_PORT },
+  );
   stops.push(() => neonLocal.close());
   const applied = await applyMigrations({ connectionString: neonLocal.connectionString, fetchEndpoint: neonLocal.fetchEndpoint }, join(root, "migrations"));
-  console.log(`database   ${neonLocal.url} (PGlite in ${join(dataDir, "pglite")}) — ${applied.length ? `applied ${applied.join(", ")}` : "migrations up to date"}`);
+  // The Postgres URL may carry a password: never printed.
+  const backendName = PG_URL ? "real Postgres from GATEHOUSE_PG_URL" : `PGlite in ${join(dataDir, "pglite")}`;
+  console.log(`database   ${neonLocal.url} (${backendName}) — ${applied.length ? `applied ${applied.join(", ")}` : "migrations up to date"}`);
 
   const secrets = devSecrets();
   const oidc = await startLocalOidcProvider({

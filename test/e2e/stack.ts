@@ -17,7 +17,14 @@ export interface StackUrls {
   oidcUrl: string;
 }
 
+export interface StackOptions {
+  /** Real Postgres behind neon-local instead of PGlite (passed to dev.ts as GATEHOUSE_PG_URL). */
+  pgUrl?: string;
+}
+
 export interface Stack extends StackUrls {
+  /** neon-local's base URL (GET /__stats counts database round trips; npm run bench reads it). */
+  neonUrl: string;
   stop(): Promise<void>;
 }
 
@@ -57,7 +64,7 @@ async function waitUntilOk(url: string, child: ChildProcess, output: () => strin
  * // … stack.spaUrl …
  * await stack.stop();
  */
-export async function startStack(): Promise<Stack> {
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const [worker, oidc, neon, spa, api, inspector] = await Promise.all(Array.from({ length: 6 }, freePort));
   const dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   let log = "";
@@ -75,6 +82,7 @@ export async function startStack(): Promise<Stack> {
       GATEHOUSE_API_PORT: String(api),
       GATEHOUSE_INSPECTOR_PORT: String(inspector),
       WRANGLER_SEND_METRICS: "false",
+      ...(options.pgUrl ? { GATEHOUSE_PG_URL: options.pgUrl } : {}),
     },
   });
   child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
@@ -105,5 +113,5 @@ export async function startStack(): Promise<Stack> {
     await stop();
     throw error;
   }
-  return { ...urls, stop };
+  return { ...urls, neonUrl: `http://127.0.0.1:${neon}`, stop };
 }
