@@ -82,24 +82,28 @@ export function checkMigrations(schemaPath: string, migrationsDir: string): Chec
   return { ok: problems.length === 0, problems };
 }
 
-/** Adds a column to a copy of schema.ts and expects `checkMigrations` to fail. */
+/**
+ * Adds a column to a copy of schema.ts and expects `checkMigrations` to fail.
+ * The copy sits next to schema.ts so its relative imports resolve.
+ */
 function selfTest(): boolean {
-  const scratch = mkdtempSync(join(root, ".tmp-db-check-"));
+  const original = join(root, "src/db/schema.ts");
+  const copy = join(root, `src/db/schema.db-check-${process.pid}.ts`);
   try {
-    const schema = readFileSync(join(root, "src/db/schema.ts"), "utf8");
+    const schema = readFileSync(original, "utf8");
     const mutated = schema.replace(
       'name: text("name"),\n    image: text("image"),',
       'name: text("name"),\n    image: text("image"),\n    nickname: text("nickname"),',
     );
     if (mutated === schema) throw new Error("self-test could not find the users columns to mutate");
-    const copy = join(scratch, "schema.ts");
     writeFileSync(copy, mutated);
     const result = checkMigrations(copy, join(root, "migrations"));
     const red = !result.ok && result.problems.some((p) => p.includes('"nickname"'));
-    console.log(red ? "self-test: db:check goes red when a column is added without a migration ✓" : "self-test FAILED: db:check stayed green");
+    if (!red) for (const p of result.problems) console.error(`self-test: ${p}`);
+    console.log(red ? "self-test: db:check goes red when a column is added without a migration ✓" : "self-test FAILED: db:check did not report the new column");
     return red;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    rmSync(copy, { force: true });
   }
 }
 
