@@ -8,7 +8,7 @@
 import { REFRESH_COOKIE, SESSION_COOKIE } from "../../src/lib/cookies.ts";
 import { expectStatus, workerHeaders } from "./client.ts";
 import { CookieJar } from "./cookies.ts";
-import { loginAtLocalProvider } from "./oidc-login.ts";
+import { loginAtLocalProvider } from "../local-oidc/login.ts";
 
 /** Where the stack lives (loopback URLs). */
 export interface SignInTarget {

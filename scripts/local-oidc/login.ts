@@ -1,14 +1,14 @@
 /**
- * Signs in at the local OpenID provider (scripts/local-oidc) from Node, the
- * way a browser would: follows redirects by hand, keeps the provider's
- * cookies, and submits the development login and consent forms. The Node
- * twin of test/helpers/oidc-login.ts (which runs inside workerd).
+ * Signs in at the local OpenID provider (scripts/local-oidc) the way a
+ * browser would: follows redirects by hand, keeps the provider's cookies,
+ * and submits the development login and consent forms. Web-standard fetch
+ * only, so the same code runs in Node (`npm run bench`) and inside workerd
+ * (tests, through test/helpers/oidc-login.ts).
  *
  * @example
  * const callback = await loginAtLocalProvider(providerUrl, "alice");
  * callback.searchParams.get("code"); // the authorization code for gatehouse
  */
-import { CookieJar } from "./cookies.ts";
 
 /** login → consent → callback takes 5–6 hops; more means a loop. */
 const MAX_STEPS = 12;
@@ -29,7 +29,7 @@ interface Step {
  */
 export async function loginAtLocalProvider(authorizationUrl: string, username: string): Promise<URL> {
   const issuerOrigin = new URL(authorizationUrl).origin;
-  const jar = new CookieJar();
+  const jar = new Map<string, string>();
   let step: Step = { url: new URL(authorizationUrl), method: "GET" };
 
   for (let i = 0; i < MAX_STEPS; i++) {
@@ -37,12 +37,12 @@ export async function loginAtLocalProvider(authorizationUrl: string, username: s
       method: step.method,
       redirect: "manual",
       headers: {
-        ...(jar.size > 0 ? { cookie: jar.header() } : {}),
+        ...(jar.size > 0 ? { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join("; ") } : {}),
         ...(step.body ? { "content-type": "application/x-www-form-urlencoded" } : {}),
       },
       ...(step.body ? { body: step.body.toString() } : {}),
     });
-    jar.store(res.headers);
+    storeCookies(jar, res.headers);
 
     const location = res.headers.get("location");
     if (res.status >= 300 && res.status < 400 && location !== null) {
@@ -64,6 +64,19 @@ export async function loginAtLocalProvider(authorizationUrl: string, username: s
     step = { url: new URL(form.action, step.url), method: "POST", body };
   }
   throw new Error("local provider: too many steps without reaching the callback");
+}
+
+function storeCookies(jar: Map<string, string>, headers: Headers): void {
+  for (const line of headers.getSetCookie()) {
+    const [pair] = line.split(";");
+    const i = pair?.indexOf("=") ?? -1;
+    if (pair === undefined || i < 1) continue;
+    const name = pair.slice(0, i).trim();
+    const value = pair.slice(i + 1).trim();
+    // An expired cookie is the provider deleting it.
+    if (/expires=Thu, 01 Jan 1970/i.test(line) || value === "") jar.delete(name);
+    else jar.set(name, value);
+  }
 }
 
 /** The first form of a page: its action and hidden inputs. */
