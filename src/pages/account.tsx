@@ -59,7 +59,7 @@ export function AccountPage(props: AccountPageProps) {
       </section>
       <SignInMethods {...props} />
       <Sessions sessions={props.overview.sessions} currentSessionId={props.currentSessionId} />
-      <Organizations overview={props.overview} />
+      <Organizations overview={props.overview} canConnectFacebook={props.providers.some((p) => p.id === "facebook")} accountUrl={props.accountUrl} />
     </Layout>
   );
 }
@@ -154,7 +154,7 @@ function Sessions(props: { sessions: AccountOverview["sessions"]; currentSession
   );
 }
 
-function Organizations(props: { overview: AccountOverview }) {
+function Organizations(props: { overview: AccountOverview; canConnectFacebook: boolean; accountUrl: string }) {
   const { organizations, pages } = props.overview;
   return (
     <section aria-labelledby="orgs">
@@ -183,6 +183,16 @@ function Organizations(props: { overview: AccountOverview }) {
                       ))}
                     </ul>
                   )}
+                  {props.canConnectFacebook ? (
+                    // Starts a Pages connect for this organization (docs/orgs.md); the org is checked again in the callback.
+                    <form method="post" action="/auth/link/facebook">
+                      <input type="hidden" name="org" value={o.slug} />
+                      <input type="hidden" name="redirect_to" value={props.accountUrl} />
+                      <button class="button small" type="submit" aria-label={`${orgPages.length === 0 ? "Connect" : "Reconnect"} Facebook Pages to ${o.name}`}>
+                        {orgPages.length === 0 ? "Connect Facebook Pages" : "Reconnect Facebook Pages"}
+                      </button>
+                    </form>
+                  ) : null}
                 </div>
               ) : null}
             </li>

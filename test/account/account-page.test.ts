@@ -86,6 +86,17 @@ describe("GET /account", () => {
     expect(html).toContain("Book Club");
     // A plain member does not see the org's pages.
     expect(html).not.toContain("Secret Club Page");
+    // Owners and admins get a Pages connect form per organization (a POST to the link route, with the org);
+    // a plain member does not.
+    const slugOf = async (id: string) => (await rawSql<{ slug: string }>("SELECT slug FROM organizations WHERE id = $1", [id]))[0]!.slug;
+    const connectForm = (slug: string) =>
+      `<form method="post" action="/auth/link/facebook"><input type="hidden" name="org" value="${slug}"/>`;
+    expect(html).toContain(connectForm(personal.slug));
+    expect(html).toContain('aria-label="Connect Facebook Pages to Personal"');
+    expect(html).toContain(connectForm(await slugOf(shared!.id)));
+    expect(html).toContain('aria-label="Reconnect Facebook Pages to Acme Shop"');
+    expect(html).not.toContain(connectForm(await slugOf(club!.id)));
+    expect(html).not.toContain("Facebook Pages to Book Club");
   });
 
   it("escapes what users and providers control", async () => {
