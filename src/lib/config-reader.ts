@@ -28,7 +28,8 @@ export const serviceClient = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
   secretHash: z.string().regex(/^[0-9a-f]{64}$/),
   orgs: z
-    .array(z.string().regex(/^(?:[a-z0-9-]{3,40}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/))
+    // The same slug rule as src/orgs/slugs.ts: an entry that could never name an org is a configuration error, not a silent miss.
+    .array(z.string().regex(/^(?:(?!.*--)[a-z0-9][a-z0-9-]{1,38}[a-z0-9]|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/))
     .min(1)
     .max(1000),
 });

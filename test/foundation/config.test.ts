@@ -57,6 +57,11 @@ describe("configuration", () => {
     expect(problems).toContainEqual(expect.objectContaining(expected));
   });
 
+  it.each(["-acme", "acme-", "ac--me", "Acme", "a"])("a service client for an org slug that can never exist (%s) is a named problem", (org) => {
+    const value = JSON.stringify([{ id: "billing", secretHash: "a".repeat(64), orgs: [org] }]);
+    expect(problemsOf({ AUTH_SERVICE_CLIENTS: value })).toContainEqual(expect.objectContaining({ variable: "AUTH_SERVICE_CLIENTS", problem: "invalid" }));
+  });
+
   it("reports every problem at once and never includes a value", () => {
     const secret = '"super-secret-value-123456"';
     const problems = problemsOf({ GITHUB_CLIENT_SECRET: secret, AUTH_URL: "nope", GOOGLE_CLIENT_ID: " x " });
