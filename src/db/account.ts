@@ -5,6 +5,7 @@
  * retirement), so two racing requests cannot both win.
  */
 import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
+import { auditInsert } from "./audit";
 import type { Database } from "./client";
 import { accounts, memberships, organizations, providerPages, sessions, users } from "./schema";
 import { ownerOf, type SessionProof } from "./sessions";
@@ -122,7 +123,18 @@ export async function unlinkAccount(
       UPDATE provider_tokens t SET deleted_at = now(), updated_at = now()
       WHERE t.account_id IN (SELECT id FROM unlinked) AND t.deleted_at IS NULL
       RETURNING t.id
-    )
+    ),
+    audit AS (${auditInsert(
+      {
+        actor: { type: "user", id: sql`(SELECT id FROM me)` },
+        action: "account.unlink",
+        orgId: sql`NULL::uuid`,
+        targetType: "account",
+        targetId: sql`unlinked.id::text`,
+        metadata: sql`jsonb_build_object('provider', ${target.provider}::text)`,
+      },
+      sql`unlinked`,
+    )})
     SELECT (SELECT id FROM me) AS user_id,
            (SELECT count(*) FROM target)::int AS matched,
            (SELECT count(*) FROM unlinked)::int AS unlinked,

@@ -15,17 +15,18 @@ export type AuditAction =
   | "page_token.read"
   | "provider_token.read"
   | "provider.connect"
-  | "provider.disconnect";
+  | "provider.disconnect"
+  | "account.unlink";
 
-/** Who acted: a signed-in user (by id) or a service client (by its configured id). */
-export type AuditActor = { type: "user"; id: string } | { type: "service_client"; id: string };
+/** Who acted: a signed-in user (by id, or SQL yielding it) or a service client (by its configured id). */
+export type AuditActor = { type: "user"; id: string | SQL } | { type: "service_client"; id: string };
 
 export interface AuditRow {
   actor: AuditActor;
   action: AuditAction;
-  /** SQL yielding the organization id (usually a CTE column). */
+  /** SQL yielding the organization id (usually a CTE column); `NULL` for a user's own actions. */
   orgId: SQL;
-  targetType: "organization" | "user" | "provider_page" | "provider_token";
+  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account";
   /** SQL yielding the target's id as text. */
   targetId: SQL;
   /** SQL yielding a jsonb object; never a secret. */

@@ -38,6 +38,11 @@ describe("POST /account/unlink/:provider", () => {
     expect(res.headers.get("location")).toBe("/account?notice=unlinked");
     expect(await roundTrips()).toBe(1);
     expect(await userFootprint(ada.userId)).toMatchObject({ accounts: 1, activeTokens: 0 });
+    const audit = await rawSql<{ actor_id: string; target_type: string; target_id: string; metadata: unknown; org_id: string | null }>(
+      "SELECT actor_id, target_type, target_id, metadata, org_id FROM audit_events WHERE action = 'account.unlink' AND actor_id = $1",
+      [ada.userId],
+    );
+    expect(audit).toEqual([{ actor_id: ada.userId, target_type: "account", target_id: ada.accounts.github!, metadata: { provider: "github" }, org_id: null }]);
     const left = await rawSql<{ provider: string }>("SELECT provider FROM accounts WHERE user_id = $1", [ada.userId]);
     expect(left.map((r) => r.provider)).toEqual(["google"]);
   });
