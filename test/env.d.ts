@@ -18,6 +18,8 @@ declare module "vitest" {
 declare global {
   namespace Cloudflare {
     interface Env {
+      /** Set by test/bindings.ts; deployments set it in wrangler.toml [vars] (docs/deploy.md). */
+      AUTH_URL: string;
       NEON_LOCAL_URL: string;
       DATABASE_BACKEND: "pg" | "pglite";
       NEON_FETCH_ENDPOINT: string;
