@@ -6,6 +6,8 @@
  */
 import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { auditInsert } from "./audit";
+import { disconnectProvider, type DisconnectResult } from "./facebook-connect";
+import type { OrgRef } from "./orgs";
 import type { Database } from "./client";
 import { accounts, memberships, organizations, providerPages, sessions, users } from "./schema";
 import { ownerOf, type SessionProof } from "./sessions";
@@ -145,4 +147,20 @@ export async function unlinkAccount(
   if (Number(row.matched) === 0) return { outcome: "not_found" };
   if (Number(row.unlinked) === 0) return { outcome: "last_method" };
   return { outcome: "unlinked", accounts: Number(row.unlinked), retiredTokens: Number(row.retired) };
+}
+
+/**
+ * Disconnects the caller's tokens of `provider` from `org` (owner or admin
+ * only), proving the caller inside the same statement as the write: one
+ * round trip whether the session JWT or only the refresh token was sent.
+ *
+ * @example
+ * const result = await disconnectProviderForSession(db, proof, { org: { kind: "slug", slug: "acme" }, provider: "facebook" });
+ */
+export function disconnectProviderForSession(
+  db: Database,
+  proof: SessionProof,
+  input: { org: OrgRef; provider: string },
+): Promise<DisconnectResult> {
+  return disconnectProvider(db, { userId: ownerOf(proof), org: input.org, provider: input.provider });
 }

@@ -16,7 +16,7 @@
  * a first-time connect creates the account in the same batch, so no id
  * exists before it runs.
  */
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
 import { callerMembership, orgRoleGuardStatement, type OrgRef } from "./orgs";
@@ -79,7 +79,10 @@ export type DisconnectResult =
  * @example
  * const result = await disconnectProvider(db, { userId, org: { kind: "slug", slug: "acme" }, provider: "facebook" });
  */
-export async function disconnectProvider(db: Database, input: { userId: string; org: OrgRef; provider: string }): Promise<DisconnectResult> {
+export async function disconnectProvider(
+  db: Database,
+  input: { userId: string | SQL; org: OrgRef; provider: string },
+): Promise<DisconnectResult> {
   const { userId, provider } = input;
   const result = await db.execute(sql`
     WITH caller AS (${callerMembership(userId, input.org)}),

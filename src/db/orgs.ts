@@ -43,7 +43,7 @@ export function orgMatch(ref: OrgRef, alias = "o"): SQL {
  * @example
  * sql`WITH caller AS (${callerMembership(userId, ref)}) SELECT role FROM caller`
  */
-export function callerMembership(userId: string, ref: OrgRef): SQL {
+export function callerMembership(userId: string | SQL, ref: OrgRef): SQL {
   return sql`SELECT o.id AS org_id, o.slug, o.name, o.personal, m.role, o.created_at
     FROM organizations o
     JOIN memberships m ON m.org_id = o.id AND m.user_id = ${userId}::uuid

@@ -14,6 +14,7 @@ import { ProviderMark } from "./provider-mark";
 export const ACCOUNT_NOTICES = {
   unlinked: "The sign-in method was removed.",
   revoked: "The session was signed out.",
+  disconnected: "Your Facebook Pages were disconnected from the organization.",
 } as const;
 
 export type AccountNotice = keyof typeof ACCOUNT_NOTICES;
@@ -190,6 +191,13 @@ function Organizations(props: { overview: AccountOverview; canConnectFacebook: b
                       <input type="hidden" name="redirect_to" value={props.accountUrl} />
                       <button class="button small" type="submit" aria-label={`${orgPages.length === 0 ? "Connect" : "Reconnect"} Facebook Pages to ${o.name}`}>
                         {orgPages.length === 0 ? "Connect Facebook Pages" : "Reconnect Facebook Pages"}
+                      </button>
+                    </form>
+                  ) : null}
+                  {props.canConnectFacebook && orgPages.some((p) => p.provider === "facebook" && p.goneAt === null) ? (
+                    <form method="post" action={`/account/orgs/${encodeURIComponent(o.slug)}/providers/facebook/disconnect`}>
+                      <button class="button small danger" type="submit" aria-label={`Disconnect my Facebook Pages from ${o.name}`}>
+                        Disconnect my Facebook Pages
                       </button>
                     </form>
                   ) : null}

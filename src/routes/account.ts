@@ -2,7 +2,10 @@
  * `GET /account`: the account page (a session is required; otherwise 303 to
  * the sign-in page, which comes back here). Its forms:
  *   - `POST /account/unlink/:provider` removes a sign-in method, never the last,
- *   - `POST /account/sessions/:id/revoke` signs one of the user's sessions out.
+ *   - `POST /account/sessions/:id/revoke` signs one of the user's sessions out,
+ *   - `POST /account/orgs/:org/providers/facebook/disconnect` retires the
+ *     Facebook tokens (user and Pages) the user connected to an organization
+ *     they own or administer.
  *
  * Each POST: the Origin must be this site's own (not an SPA origin: these
  * are the user's own settings) before any cookie is read; the session is
@@ -12,11 +15,12 @@
 import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
-import { accountOverview, unlinkAccount } from "../db/account";
+import { accountOverview, disconnectProviderForSession, unlinkAccount } from "../db/account";
 import { revokeSessions } from "../db/sessions";
 import { GatehouseError } from "../error";
 import { pageSecurityHeaders } from "../lib/security-headers";
 import { limitBody, methodNotAllowed, noStore } from "../middleware/csrf";
+import { parseOrgRef } from "../orgs/slugs";
 import { ACCOUNT_NOTICES, AccountPage, type AccountNotice } from "../pages/account";
 import { clearSessionCookies } from "../sessions/browser-session";
 import { identifySession, resolveSession } from "../sessions/resolve";
@@ -116,6 +120,17 @@ export const account = new Hono<AppEnv>()
     }
     return c.redirect("/account?notice=revoked", 303);
   })
+  .post("/orgs/:org/providers/facebook/disconnect", requireOwnOrigin(), async (c) => {
+    const proof = await identifySession(c);
+    if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
+    const org = parseOrgRef(c.req.param("org"));
+    // A malformed reference names no organization: the same 404 as one the user is not in.
+    const result = org ? await disconnectProviderForSession(c.var.db(), proof, { org, provider: "facebook" }) : null;
+    if (!result || (!result.ok && result.refusal === "not_member")) throw new GatehouseError("NotFound", "There is no such organization.");
+    if (!result.ok) throw new GatehouseError("Forbidden", "Only owners and admins can disconnect Facebook from this organization.");
+    return c.redirect("/account?notice=disconnected", 303);
+  })
   .all("/", methodNotAllowed("GET"))
   .all("/unlink/:provider", methodNotAllowed("POST"))
-  .all("/sessions/:id/revoke", methodNotAllowed("POST"));
+  .all("/sessions/:id/revoke", methodNotAllowed("POST"))
+  .all("/orgs/:org/providers/facebook/disconnect", methodNotAllowed("POST"));
