@@ -1,11 +1,11 @@
 import { existsSync } from "node:fs";
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { testBindings } from "./test/bindings.ts";
 import { outboundService } from "./test/outbound.ts";
 
 /**
- * Tests run inside workerd (vitest-pool-workers). test/global-setup.ts starts
+ * Tests run inside workerd (vitest-plugin). test/global-setup.ts starts
  * neon-local in Node first; its address reaches the worker as bindings, so the
  * worker uses the real Neon HTTP driver against it.
  */
