@@ -37,10 +37,19 @@ export default tseslint.config(
 function layering() {
   const drizzle = { group: ["drizzle-orm", "drizzle-orm/*"], message: "Only src/db/ imports drizzle." };
   const jose = { group: ["jose"], message: "Only src/tokens/ imports jose." };
-  const rule = (...patterns) => ({ "no-restricted-imports": ["error", { patterns }] });
+  const upward = {
+    group: ["../config", "../pages/*", "../routes/*", "../db/*", "../kv/*"],
+    message: "src/lib/ is pure: it imports nothing from config, pages, routes, db or kv.",
+  };
+  // hono/tiny (PatternRouter) keeps the Smart/RegExp/Trie routers out of the bundle; one `Hono` from "hono" brings them back.
+  const honoTiny = { name: "hono", importNames: ["Hono"], message: 'Import Hono from "hono/tiny" (bundle budget, docs/benchmarks.md).' };
+  const rule = (patterns, paths = [honoTiny]) => ({
+    "@typescript-eslint/no-restricted-imports": ["error", { patterns, paths: paths.map((p) => ({ ...p, allowTypeImports: true })) }],
+  });
   return [
-    { files: ["src/**"], ignores: ["src/db/**", "src/tokens/**", "src/verify.ts"], rules: rule(drizzle, jose) },
-    { files: ["src/db/**"], rules: rule(jose) },
-    { files: ["src/tokens/**", "src/verify.ts"], rules: rule(drizzle) },
+    { files: ["src/**"], ignores: ["src/db/**", "src/tokens/**", "src/verify.ts"], rules: rule([drizzle, jose]) },
+    { files: ["src/lib/**"], rules: rule([drizzle, jose, upward]) },
+    { files: ["src/db/**"], rules: rule([jose]) },
+    { files: ["src/tokens/**", "src/verify.ts"], rules: rule([drizzle]) },
   ];
 }

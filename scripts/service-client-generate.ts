@@ -12,8 +12,8 @@ const [id, ...orgs] = process.argv.slice(2);
 const secret = randomBytes(32).toString("base64url");
 const entry = { id: id ?? "", secretHash: createHash("sha256").update(secret, "utf8").digest("hex"), orgs };
 
-const check = serviceClient.safeParse(entry);
-if (!check.success) {
+const check = serviceClient(entry);
+if (!check.ok) {
   process.stderr.write(`usage: npm run service-client:generate -- <client-id> <org slug or id> [<org> …]
   client-id: lowercase letters, digits, ".", "_" or "-" (up to 64)
   orgs: at least one organization slug or id the client may read

@@ -7,14 +7,14 @@
  *   4. routes (each route group adds its own CORS/CSRF middleware),
  *   5. the single onError, rendering JSON or the error page.
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import { configFor } from "./config";
 import type { AppEnv } from "./context";
 import { databaseFor } from "./db/client";
 import { classifyDatabaseError } from "./db/errors";
 import { ConfigurationError, GatehouseError } from "./error";
 import { describeError, log } from "./lib/log";
-import { renderError } from "./lib/render-error";
+import { renderError } from "./pages/render-error";
 import { COMMON_SECURITY_HEADERS, htmlHeaders } from "./lib/security-headers";
 import { rateLimit } from "./middleware/rate-limit";
 import { account } from "./routes/account";

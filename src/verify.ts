@@ -182,7 +182,7 @@ export function jwtShapeProblem(token: unknown, maxLength: number): "type" | "le
   for (const part of parts.slice(0, 2)) {
     let json: string;
     try {
-      json = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(base64url.decode(part));
+      json = STRICT_UTF8.decode(base64url.decode(part));
     } catch {
       return "encoding";
     }
@@ -198,6 +198,9 @@ export function jwtShapeProblem(token: unknown, maxLength: number): "type" | "le
   return null;
 }
 
+/** Refuses invalid UTF-8 instead of replacing it; stateless between calls, so one instance serves all. */
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 /** Whether any object in `json` (already valid JSON) repeats a key, compared after unescaping. */
 function hasDuplicateKeys(json: string): boolean {
   // One entry per open container: the keys seen so far for an object, null for an array.
@@ -207,10 +210,15 @@ function hasDuplicateKeys(json: string): boolean {
     const ch = json[i];
     if (ch === '"') {
       let end = i + 1;
-      while (json[end] !== '"') end += json[end] === "\\" ? 2 : 1;
+      let escaped = false;
+      while (json[end] !== '"') {
+        if (json[end] === "\\") escaped = true;
+        end += json[end] === "\\" ? 2 : 1;
+      }
       const keys = stack.at(-1);
       if (expectKey && keys) {
-        const key = JSON.parse(json.slice(i, end + 1)) as string;
+        // Only a key with an escape needs unescaping to compare ("\u0073ub" is "sub").
+        const key = escaped ? (JSON.parse(json.slice(i, end + 1)) as string) : json.slice(i + 1, end);
         if (keys.has(key)) return true;
         keys.add(key);
       }

@@ -8,38 +8,38 @@
  * enforced by the callback's database batch (`oauth_consumed_states`), and
  * the delete here only keeps KV tidy. Every write is awaited (F9).
  */
-import { z } from "zod";
 import { GatehouseError } from "../error";
+import { array, type Infer, int, nullable, object, oneOf, string, uuid, withDefault } from "../lib/shape";
 
 /** Lifetime of a sign-in attempt; KV refuses TTLs under 60 s. */
 export const TRANSACTION_TTL_SECONDS = 600;
 
 export const TRANSACTION_KEY_PREFIX = "tx:";
 
-const transactionSchema = z.object({
-  v: z.literal(1),
-  provider: z.string().min(1).max(64),
-  codeVerifier: z.string().min(43).max(128),
-  nonce: z.string().min(1).max(128).nullable(),
-  scopes: z.array(z.string().max(200)).max(50),
-  redirectTo: z.string().min(1).max(4096),
+const transactionSchema = object({
+  v: oneOf([1]),
+  provider: string({ min: 1, max: 64 }),
+  codeVerifier: string({ min: 43, max: 128 }),
+  nonce: nullable(string({ min: 1, max: 128 })),
+  scopes: array(string({ max: 200 }), { max: 50 }),
+  redirectTo: string({ min: 1, max: 4096 }),
   /** sha256 of the `__Host-` transaction cookie that binds the attempt to one browser. */
-  bindingHash: z.string().regex(/^[0-9a-f]{64}$/),
+  bindingHash: string({ pattern: /^[0-9a-f]{64}$/ }),
   /** Set when a signed-in user links another provider account. */
-  linkUserId: z.uuid().nullable(),
+  linkUserId: nullable(uuid()),
   /**
    * Set when the link connects the provider's Pages to this organization
    * (`POST /auth/link/facebook?org=…`); the callback checks the role again.
    * Absent in transactions stored before connect existed: read as null.
    */
-  orgId: z.uuid().nullable().default(null),
+  orgId: withDefault(nullable(uuid()), null),
   /** Epoch milliseconds. */
-  createdAt: z.number().int().nonnegative(),
+  createdAt: int({ min: 0 }),
 });
 
-export type SignInTransaction = z.infer<typeof transactionSchema>;
+export type SignInTransaction = Infer<typeof transactionSchema>;
 /** What {@link saveTransaction} takes: `orgId` may be left out for a plain sign-in. */
-export type NewSignInTransaction = z.input<typeof transactionSchema>;
+export type NewSignInTransaction = Omit<SignInTransaction, "orgId"> & { orgId?: string | null };
 
 /** @example transactionKey("9f86…") // "tx:9f86…" */
 export function transactionKey(stateHash: string): string {
@@ -55,7 +55,10 @@ export function transactionKey(stateHash: string): string {
  * await saveTransaction(c.var.kv, await sha256Hex(state), transaction);
  */
 export async function saveTransaction(kv: KVNamespace, stateHash: string, transaction: NewSignInTransaction): Promise<void> {
-  const value = JSON.stringify(transactionSchema.parse(transaction));
+  const checked = transactionSchema(transaction);
+  // Our own code built it: a mismatch is a bug, never user input.
+  if (!checked.ok) throw new GatehouseError("Internal", `Invalid sign-in transaction field: ${checked.path}`);
+  const value = JSON.stringify(checked.value);
   try {
     await kv.put(transactionKey(stateHash), value, { expirationTtl: TRANSACTION_TTL_SECONDS });
   } catch (cause) {
@@ -85,10 +88,10 @@ export async function loadTransaction(kv: KVNamespace, stateHash: string, now: n
   } catch {
     return null;
   }
-  const result = transactionSchema.safeParse(parsed);
-  if (!result.success) return null;
-  const age = now - result.data.createdAt;
-  return age >= 0 && age <= TRANSACTION_TTL_SECONDS * 1000 ? result.data : null;
+  const result = transactionSchema(parsed);
+  if (!result.ok) return null;
+  const age = now - result.value.createdAt;
+  return age >= 0 && age <= TRANSACTION_TTL_SECONDS * 1000 ? result.value : null;
 }
 
 /**

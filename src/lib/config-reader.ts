@@ -3,37 +3,40 @@
  * of stopping at the first: an operator fixes them all in one pass. Each
  * reader returns `undefined` when the value is absent or unusable.
  */
-import { z } from "zod";
 import type { ConfigProblem } from "../error";
 import { isLocalHost, readRaw } from "./env-value";
+import { array, type Infer, object, oneOf, optional, string } from "./shape";
 
 /** A private ES256 signing key as `AUTH_SIGNING_KEYS` holds it. */
-export const signingJwk = z.object({
-  kty: z.literal("EC"),
-  crv: z.literal("P-256"),
-  alg: z.literal("ES256").optional(),
-  kid: z.string().min(1).max(200),
-  x: z.string().min(1),
-  y: z.string().min(1),
-  d: z.string().min(1),
+export const signingJwk = object({
+  kty: oneOf(["EC"]),
+  crv: oneOf(["P-256"]),
+  alg: optional(oneOf(["ES256"])),
+  kid: string({ min: 1, max: 200 }),
+  x: string({ min: 1 }),
+  y: string({ min: 1 }),
+  d: string({ min: 1 }),
 });
-export type SigningJwk = z.infer<typeof signingJwk>;
+export type SigningJwk = Infer<typeof signingJwk>;
 
 /**
  * One entry of `AUTH_SERVICE_CLIENTS`: a backend that may read provider
  * tokens of the listed organizations (slugs or ids). Only the SHA-256 of its
  * secret is configured; `npm run service-client:generate` prints both.
  */
-export const serviceClient = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
-  secretHash: z.string().regex(/^[0-9a-f]{64}$/),
-  orgs: z
+export const serviceClient = object(
+  {
+    id: string({ pattern: /^[a-z0-9][a-z0-9._-]{0,63}$/ }),
+    secretHash: string({ pattern: /^[0-9a-f]{64}$/ }),
     // The same slug rule as src/orgs/slugs.ts: an entry that could never name an org is a configuration error, not a silent miss.
-    .array(z.string().regex(/^(?:(?!.*--)[a-z0-9][a-z0-9-]{1,38}[a-z0-9]|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/))
-    .min(1)
-    .max(1000),
-});
-export type ServiceClientConfig = z.infer<typeof serviceClient>;
+    orgs: array(string({ pattern: /^(?:(?!.*--)[a-z0-9][a-z0-9-]{1,38}[a-z0-9]|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/ }), {
+      min: 1,
+      max: 1000,
+    }),
+  },
+  { strict: true },
+);
+export type ServiceClientConfig = Infer<typeof serviceClient>;
 
 const MIN_SECRET_LENGTH = 16;
 
@@ -159,17 +162,17 @@ export class ConfigReader {
       this.problem(variable, "invalid", "a JSON array of private ES256 JWKs; run `npm run keys:generate`");
       return [];
     }
-    const result = z.array(signingJwk).min(1).safeParse(parsed);
-    if (!result.success) {
+    const result = array(signingJwk, { min: 1 })(parsed);
+    if (!result.ok) {
       this.problem(variable, "invalid", "a non-empty JSON array of private P-256 JWKs, each with a kid");
       return [];
     }
-    const kids = new Set(result.data.map((k) => k.kid));
-    if (kids.size !== result.data.length) {
+    const kids = new Set(result.value.map((k) => k.kid));
+    if (kids.size !== result.value.length) {
       this.problem(variable, "invalid", "every key needs a distinct kid");
       return [];
     }
-    return result.data;
+    return result.value;
   }
 
   /** `AUTH_SERVICE_CLIENTS`: optional (absent = no service clients); malformed = a named problem (F5). */
@@ -185,16 +188,16 @@ export class ConfigReader {
       this.problem(variable, "invalid", hint);
       return [];
     }
-    const result = z.array(serviceClient).safeParse(parsed);
-    if (!result.success) {
+    const result = array(serviceClient)(parsed);
+    if (!result.ok) {
       this.problem(variable, "invalid", `${hint}: id lowercase [a-z0-9._-], secretHash 64 lowercase hex, orgs non-empty slugs or ids`);
       return [];
     }
-    if (new Set(result.data.map((c) => c.id)).size !== result.data.length) {
+    if (new Set(result.value.map((c) => c.id)).size !== result.value.length) {
       this.problem(variable, "invalid", "every service client needs a distinct id");
       return [];
     }
-    return result.data;
+    return result.value;
   }
 
   encryptionKeys(): { version: number; key: Uint8Array }[] {

@@ -5,7 +5,7 @@
  * (backslashes, control characters, protocol-relative URLs, credentials)
  * refused before parsing.
  */
-import { isLocalHost } from "../config";
+import { isLocalHost } from "./env-value";
 
 /** Longest `redirect_to` accepted; a URL longer than this is not a return address. */
 export const MAX_REDIRECT_LENGTH = 2048;

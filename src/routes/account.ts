@@ -13,7 +13,7 @@
  * statement that checks ownership itself; the answer is a 303 back.
  */
 import type { MiddlewareHandler } from "hono";
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { accountOverview, disconnectProviderForSession, unlinkAccount } from "../db/account";
 import { revokeSessions } from "../db/sessions";

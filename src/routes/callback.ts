@@ -12,7 +12,8 @@
  * Graph calls (long-lived token, `/me/accounts`) before that batch and its
  * pages and tokens inside it: still ONE round trip (`org-facebook.ts`).
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono/tiny";
+import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { runSignInBatch, providerTokenAad, type SignInRefusal } from "../db/signin";
 import { GatehouseError, type ErrorCode } from "../error";

@@ -1,8 +1,8 @@
 /** `GET /auth/error?code=…`: the page a redirect lands on; unknown codes show as Internal. */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { ERROR_STATUS, type ErrorCode } from "../error";
-import { renderError } from "../lib/render-error";
+import { renderError } from "../pages/render-error";
 
 /**
  * The `/auth/error` route group: always 200, the page of the named code.

@@ -3,7 +3,7 @@
  * expects? 503 names the missing migrations, so an operator knows which
  * to apply (F4).
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { cachedSchemaStatus } from "../db/migrations";
 

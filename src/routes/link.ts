@@ -13,7 +13,8 @@
  * owner or admin now (one read, nothing written) and again when the
  * callback's batch commits (the role guard inside it).
  */
-import { Hono, type Context, type MiddlewareHandler } from "hono";
+import { Hono } from "hono/tiny";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { GatehouseError } from "../error";
 import { limitBody } from "../middleware/csrf";

@@ -9,7 +9,8 @@
  *   admin): soft-deletes the caller's Facebook tokens of that org, in one
  *   statement with its audit row.
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono/tiny";
+import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { disconnectProvider } from "../db/facebook-connect";
 import type { PagesConnectInput } from "../db/facebook-connect";

@@ -4,10 +4,10 @@
  * Anything malformed fails here, before the database is touched.
  */
 import type { Context } from "hono";
-import { z } from "zod";
 import type { MemberChangeRefusal } from "../db/org-members";
 import type { OrgRef } from "../db/orgs";
 import { GatehouseError } from "../error";
+import type { Shape } from "../lib/shape";
 import { isUuid, parseOrgRef } from "../orgs/slugs";
 
 const MAX_BODY_LENGTH = 4096;
@@ -47,12 +47,12 @@ export function uuidParam(value: string | undefined): string {
 }
 
 /**
- * Parses a small JSON body with a zod schema; a problem names the field.
+ * Parses a small JSON body with a shape (`lib/shape.ts`); a problem names the field.
  *
  * @example
- * const body = await jsonBody(c, z.object({ role: z.enum(ROLES) }));
+ * const body = await jsonBody(c, object({ role: oneOf(ROLES) }, { strict: true }));
  */
-export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+export async function jsonBody<T>(c: Context, shape: Shape<T>): Promise<T> {
   const text = await c.req.text();
   if (text.length > MAX_BODY_LENGTH) throw new GatehouseError("InvalidRequest", "The request body is too large.");
   let value: unknown;
@@ -61,12 +61,12 @@ export async function jsonBody<T extends z.ZodType>(c: Context, schema: T): Prom
   } catch {
     throw new GatehouseError("InvalidRequest", "The request body is not valid JSON.");
   }
-  const result = schema.safeParse(value);
-  if (!result.success) {
-    const field = result.error.issues[0]?.path.join(".") || undefined;
+  const result = shape(value);
+  if (!result.ok) {
+    const field = result.path || undefined;
     throw new GatehouseError("InvalidRequest", "The request body is invalid.", { extra: field ? { field } : {} });
   }
-  return result.data;
+  return result.value;
 }
 
 /**

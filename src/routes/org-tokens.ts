@@ -5,7 +5,8 @@
  * page does not exist, the page is gone or there is no active token. Every
  * successful read writes its audit row in the statement that reads.
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono/tiny";
+import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import { readPageToken } from "../db/pages";
 import { readUserToken } from "../db/provider-tokens";

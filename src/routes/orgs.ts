@@ -4,14 +4,14 @@
  * round trip, whose statement also checks the caller's membership and role.
  * The service-client token reads are mounted from `org-tokens.ts`.
  */
-import { Hono } from "hono";
-import { z } from "zod";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { addMember, changeMemberRole, removeMember } from "../db/org-members";
 import { createOrg, getOrgForMember, listMembers, listOrgsForUser } from "../db/orgs";
 import { listPagesForMember } from "../db/pages";
 import { GatehouseError } from "../error";
 import { normalizeEmail, MAX_EMAIL_LENGTH } from "../lib/email";
+import { object, oneOf, optional, string, withDefault } from "../lib/shape";
 import { bearerCors, requireBearer } from "../middleware/bearer";
 import { methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
@@ -21,10 +21,10 @@ import { orgTokens } from "./org-tokens";
 import { jsonBody, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
 
 // Printable text without control characters; trimmed.
-const orgName = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cf}]+$/u);
-const createOrgBody = z.strictObject({ name: orgName, slug: z.string().max(64).optional() });
-const addMemberBody = z.strictObject({ email: z.string().max(MAX_EMAIL_LENGTH), role: z.enum(ROLES).default("member") });
-const changeRoleBody = z.strictObject({ role: z.enum(ROLES) });
+const orgName = string({ trim: true, min: 1, max: 100, pattern: /^[^\p{Cc}\p{Cf}]+$/u });
+const createOrgBody = object({ name: orgName, slug: optional(string({ max: 64 })) }, { strict: true });
+const addMemberBody = object({ email: string({ max: MAX_EMAIL_LENGTH }), role: withDefault(oneOf(ROLES), "member") }, { strict: true });
+const changeRoleBody = object({ role: oneOf(ROLES) }, { strict: true });
 
 const bearer = requireBearer();
 const json = requireJsonBody();

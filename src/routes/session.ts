@@ -4,7 +4,7 @@
  * round trips), so `user` holds what the JWT carries: id, email, name and
  * image as of the last refresh (at most SESSION_TTL_SECONDS old).
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { credentialedCors } from "../middleware/cors";
 import { methodNotAllowed, noStore } from "../middleware/csrf";

@@ -4,7 +4,7 @@
  * ownership itself (`WHERE user_id = <caller>`), and neither rotates the
  * refresh token.
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { listActiveSessions, revokeSessions } from "../db/sessions";
 import { GatehouseError } from "../error";

@@ -5,7 +5,7 @@
  * browser with a `__Host-` cookie and only then redirects to the provider.
  */
 import type { Context } from "hono";
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { GatehouseError } from "../error";
 import { saveTransaction, TRANSACTION_TTL_SECONDS } from "../kv/transactions";

@@ -4,7 +4,7 @@
  * stop working at the edge, and clears the cookies. Signing out without a
  * session still clears the cookies: it is idempotent.
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { revokeSessions } from "../db/sessions";
 import { GatehouseError } from "../error";

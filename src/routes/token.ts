@@ -4,7 +4,7 @@
  * and content-type checks, then the body, and only then the cookies, so a
  * refused request never touches the session or the database.
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { rateLimit } from "../middleware/rate-limit";
 import { GatehouseError } from "../error";

@@ -3,7 +3,7 @@
  * configuration naming the issuer, JWKS and token endpoint. Only public
  * key members are ever served (F6).
  */
-import { Hono } from "hono";
+import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { SUPPORTED_SCOPES } from "../tokens/access-token";
 import { publicJwks } from "../tokens/jwks";

@@ -70,7 +70,7 @@ async function sessionFromJwt(c: Context<AppEnv>, jwt: string, now: Date): Promi
   if (!result.ok) return null;
   const { claims } = result;
   try {
-    if (await isSessionDenied(c.var.kv, claims.sid)) return null;
+    if (await isSessionDenied(c.var.kv, claims.sid, now.getTime())) return null;
   } catch (error) {
     // Without the denylist the JWT cannot be trusted; the database can still answer.
     log("warn", "denylist_unavailable", describeError(error));

@@ -52,6 +52,7 @@ export function verificationKeyGetter(ring: KeyRing): (header: JWSHeaderParamete
  * is a new entry, so nothing stale is ever used. Holds one entry in practice.
  */
 const rings = new Map<string, Promise<KeyRing>>();
+const ringsByArray = new WeakMap<readonly SigningJwk[], Promise<KeyRing>>();
 
 /**
  * Returns the imported keys for `signingKeys` (from `config.signingKeys`).
@@ -63,6 +64,9 @@ const rings = new Map<string, Promise<KeyRing>>();
  * ring.signing.kid; // "2026-01-05-3f9a"
  */
 export function keyRingFor(signingKeys: readonly SigningJwk[]): Promise<KeyRing> {
+  // The frozen config hands the same array to every request: skip serializing it.
+  const known = ringsByArray.get(signingKeys);
+  if (known) return known;
   const cacheKey = JSON.stringify(signingKeys);
   let ring = rings.get(cacheKey);
   if (!ring) {
@@ -71,6 +75,8 @@ export function keyRingFor(signingKeys: readonly SigningJwk[]): Promise<KeyRing>
     // A failed import is not cached: the operator may fix the secret without a redeploy.
     void ring.catch(() => rings.delete(cacheKey));
   }
+  ringsByArray.set(signingKeys, ring);
+  void ring.catch(() => ringsByArray.delete(signingKeys));
   return ring;
 }
 

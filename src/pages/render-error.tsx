@@ -5,9 +5,9 @@
  * from the environment.
  */
 import { ERROR_STATUS, type ConfigProblem, type ErrorCode } from "../error";
-import { ErrorPage, ERROR_TEXT } from "../pages/error";
-import { wantsHtml } from "./negotiate";
-import { HTML_SECURITY_HEADERS } from "./security-headers";
+import { ErrorPage, ERROR_TEXT } from "./error";
+import { wantsHtml } from "../lib/negotiate";
+import { HTML_SECURITY_HEADERS } from "../lib/security-headers";
 
 export interface RenderErrorOptions {
   status?: number;
