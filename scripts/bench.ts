@@ -7,6 +7,13 @@
  *   npm run bench -- --pg postgres://bench@127.0.0.1:55432/bench   (real Postgres behind neon-local)
  *   npm run bench -- --requests 300 --warmup 30 --signins 50 --concurrency 1,8 --out test-results/bench.json
  *   npm run bench -- --only refresh   (scenarios whose name contains the text)
+ *   npm run bench -- --only worker    (only the worker section: size, startup and session-check CPU)
+ *   npm run bench -- --skip-worker    (only the stack scenarios)
+ *   npm run bench -- --only worker --compare old/dist/index.js   (another build measured alike)
+ *
+ * First the worker section (scripts/bench/worker.ts): bundle size, startup
+ * CPU and session-check CPU next to a plain Hono + jose + drizzle + Neon
+ * baseline and an empty worker, each in its own workerd process.
  *
  * Starts the stack exactly as `npm run test:e2e` does (scripts/dev.ts on free
  * ports, throwaway data dir), signs in for real through the local OpenID
@@ -25,6 +32,7 @@ import { readNeonStats, statsDelta, type NeonStats } from "./bench/neon-stats.ts
 import { formatTable, loadAverage, machineInfo, toRow, writeJsonReport, type Row } from "./bench/report.ts";
 import { scenarios, type BenchContext, type BenchLoad, type Scenario } from "./bench/scenarios.ts";
 import { signIn } from "./bench/signin.ts";
+import { workerSection, type WorkerRow } from "./bench/worker.ts";
 
 const root = resolve(import.meta.dirname, "..");
 
@@ -37,6 +45,10 @@ const { values: args } = parseArgs({
     concurrency: { type: "string", default: "1,8" },
     out: { type: "string", default: "test-results/bench.json" },
     only: { type: "string" },
+    "skip-worker": { type: "boolean", default: false },
+    "startup-runs": { type: "string", default: "7" },
+    "cpu-calls": { type: "string", default: "1000" },
+    compare: { type: "string" },
   },
 });
 
@@ -80,6 +92,7 @@ async function benchContext(stack: Stack): Promise<BenchContext> {
 /** Every scenario, or those whose name contains `--only`; none is an error. */
 function selectedScenarios(): Scenario[] {
   const only = args.only?.toLowerCase();
+  if (only === "worker") return [];
   const selected = scenarios().filter((s) => only === undefined || s.name.toLowerCase().includes(only));
   if (selected.length === 0) throw new Error(`bench: no scenario name contains "${args.only}"`);
   return selected;
@@ -119,6 +132,17 @@ async function main(): Promise<void> {
   const pgUrl = args.pg === undefined ? undefined : checkPgUrl(args.pg);
   const selected = selectedScenarios();
   const outPath = resolve(root, args.out);
+  const worker = args["skip-worker"]
+    ? null
+    : await workerSection(positiveInt("startup-runs", args["startup-runs"]), positiveInt("cpu-calls", args["cpu-calls"]), (line) =>
+        process.stderr.write(`bench: ${line}\n`),
+        args.compare,
+      );
+  if (worker) console.log(formatWorkerTable(worker));
+  if (selected.length === 0) {
+    writeJsonReport(outPath, { worker }, []);
+    return;
+  }
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const loadBefore = loadAverage();
@@ -142,10 +166,26 @@ async function main(): Promise<void> {
     console.log(`gatehouse bench — wrangler dev (workerd, local) + neon-local on ${info.backend}; ${info.cpus} CPUs, Node ${info.node}, load average ${loadBefore} → ${loadAverageNow.after}`);
     console.log(formatTable(rows));
     console.log(`\n${durationSeconds.toFixed(1)} s in all; JSON: ${outPath}`);
-    writeJsonReport(outPath, info, rows);
+    writeJsonReport(outPath, { ...info, worker }, rows);
   } finally {
     await stack.stop();
   }
+}
+
+function formatWorkerTable(rows: readonly WorkerRow[]): string {
+  const base = rows.find((r) => r.worker.startsWith("plain"))?.sessionCpuUs ?? null;
+  const lines = [
+    "",
+    "worker — gzip -9 of the minified bundle; startup = CPU of import + first request − that request warm (median of fresh workerd processes);",
+    "session check = CPU µs per fetch call over the empty worker's (least of interleaved rounds, in-isolate loop)",
+    "| worker | gzip KiB | raw KiB | startup CPU ms | session check CPU µs | × baseline |",
+    "|---|---|---|---|---|---|",
+  ];
+  for (const r of rows) {
+    const ratio = r.sessionCpuUs !== null && base ? (r.sessionCpuUs / base).toFixed(2) : "";
+    lines.push(`| ${r.worker} | ${r.gzipKiB} | ${r.rawKiB} | ${r.startupCpuMs} | ${r.sessionCpuUs ?? r.note ?? ""} | ${ratio} |`);
+  }
+  return lines.join("\n");
 }
 
 class Interrupted extends Error {

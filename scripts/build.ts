@@ -1,7 +1,9 @@
 /**
  * `npm run build`: bundles the worker exactly as `wrangler deploy` would
  * (`--dry-run --outdir dist`) and prints its raw and gzip size, the figure
- * that matters against Workers' script size limits.
+ * that matters against Workers' script size limits. Fails when the gzip
+ * size is over the budget in package.json (`config.bundleBudgetGzipKiB`):
+ * raising it is a reviewed change with its reason (docs/benchmarks.md).
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -27,4 +29,13 @@ for (const file of readdirSync(dist)) {
   gzip += gzipSync(bytes, { level: 9 }).length;
 }
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
-console.log(`worker bundle: ${kib(raw)} raw, ${kib(gzip)} gzip (Workers free plan limit: 3 MiB gzip)`);
+const budgetKiB = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { config?: { bundleBudgetGzipKiB?: unknown } }).config?.bundleBudgetGzipKiB;
+if (typeof budgetKiB !== "number") {
+  console.error("build: package.json has no config.bundleBudgetGzipKiB");
+  process.exit(1);
+}
+console.log(`worker bundle: ${kib(raw)} raw, ${kib(gzip)} gzip; budget ${budgetKiB.toFixed(1)} KiB gzip (Workers free plan limit: 3 MiB gzip)`);
+if (gzip > budgetKiB * 1024) {
+  console.error(`build: the worker is ${kib(gzip - budgetKiB * 1024)} over its gzip budget. Make it smaller, or raise config.bundleBudgetGzipKiB in package.json with the reason in docs/benchmarks.md.`);
+  process.exit(1);
+}

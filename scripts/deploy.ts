@@ -20,7 +20,7 @@ if (!url) {
 }
 if (process.env.NEON_FETCH_ENDPOINT) neonConfig.fetchEndpoint = process.env.NEON_FETCH_ENDPOINT;
 
-const status = await readSchemaStatus(databaseFor({ database: { url, fetchEndpoint: null } }));
+const status = await readSchemaStatus(await databaseFor({ database: { url, fetchEndpoint: null } }));
 if (status.state === "behind") {
   console.error(`deploy: refused — the database lacks migration(s) ${status.missing.join(", ")}. Run npm run db:migrate first.`);
   process.exit(1);

@@ -32,7 +32,7 @@ console.log(`  jwks_uri: ${origin}/.well-known/jwks.json`);
 console.log(`  algorithm ES256, header typ "at+jwt"; e.g. verifyAccessToken(token, { issuer, audience, jwksUrl }) from gatehouse/verify`);
 console.log("");
 
-const status = await readSchemaStatus(databaseFor(config));
+const status = await readSchemaStatus(await databaseFor(config));
 if (status.state === "ok") {
   console.log(`database: ok, schema at ${status.latest}`);
 } else if (status.state === "behind") {

@@ -8,7 +8,7 @@ export interface AppEnv {
     /** Parsed once per request by the config middleware; the only view of `env` past `app.ts`. */
     config: Readonly<Config>;
     /** Created lazily: routes that never touch the database never build a client. */
-    db: () => Database;
+    db: () => Promise<Database>;
     /** The KV namespace; only functions in `kv/` call its methods. Key prefixes: docs/kv.md. */
     kv: KVNamespace;
     /** Per-client-IP limiter binding, used by `middleware/rate-limit.ts`. */

@@ -15,7 +15,7 @@ export async function runHousekeeping(env: object, now: Date): Promise<{ session
     throw new Error("gatehouse configuration is invalid; housekeeping did not run");
   }
   try {
-    const counts = await deleteExpiredRows(databaseFor(result.config), now);
+    const counts = await deleteExpiredRows(await databaseFor(result.config), now);
     log("info", "housekeeping", { deletedSessions: counts.sessions, deletedStates: counts.states });
     return counts;
   } catch (error) {

@@ -20,13 +20,13 @@ import {
   base64url,
   createRemoteJWKSet,
   customFetch,
-  errors,
   jwtVerify,
   type FetchImplementation,
   type JWSHeaderParameters,
   type FlattenedJWSInput,
   type RemoteJWKSet,
 } from "jose";
+import { JOSEAlgNotAllowed, JWKSMultipleMatchingKeys, JWKSNoMatchingKey, JWSSignatureVerificationFailed, JWTClaimValidationFailed, JWTExpired } from "jose/errors";
 
 /** The `typ` header of gatehouse access tokens (RFC 9068). */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
@@ -156,11 +156,11 @@ export async function verifyAccessToken(token: unknown, options: VerifyAccessTok
 function classifyJoseError(error: unknown): VerifyAccessTokenError {
   if (error instanceof JwksUnavailable) return "jwks_unavailable";
   // Also raised for an `iat` older than maxTokenAge: too old is expired.
-  if (error instanceof errors.JWTExpired) return "expired";
-  if (error instanceof errors.JWTClaimValidationFailed) return "invalid_claims";
-  if (error instanceof errors.JWKSNoMatchingKey) return "unknown_key";
-  if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JOSEAlgNotAllowed) return "invalid_signature";
-  if (error instanceof errors.JWKSMultipleMatchingKeys) return "invalid_signature";
+  if (error instanceof JWTExpired) return "expired";
+  if (error instanceof JWTClaimValidationFailed) return "invalid_claims";
+  if (error instanceof JWKSNoMatchingKey) return "unknown_key";
+  if (error instanceof JWSSignatureVerificationFailed || error instanceof JOSEAlgNotAllowed) return "invalid_signature";
+  if (error instanceof JWKSMultipleMatchingKeys) return "invalid_signature";
   return "malformed";
 }
 

@@ -98,6 +98,8 @@ export interface RunInfo {
   /** 1-minute load average before and after: other work on the machine skews every number. */
   loadAverage: { before: number; after: number };
   load: { requests: number; warmup: number; signIns: number; concurrency: number[] };
+  /** The worker section (scripts/bench/worker.ts); null with --skip-worker. */
+  worker?: unknown;
 }
 
 /**
@@ -126,7 +128,7 @@ export function loadAverage(): number {
  * @example
  * writeJsonReport("test-results/bench.json", info, rows);
  */
-export function writeJsonReport(path: string, run: RunInfo, rows: readonly Row[]): void {
+export function writeJsonReport(path: string, run: RunInfo | { worker: unknown }, rows: readonly Row[]): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, `${JSON.stringify({ run, rows }, null, 2)}\n`);
 }

@@ -107,10 +107,20 @@ const WRAPPER = `
 let mod;
 export default {
   async fetch(request, env, ctx) {
-    const { pathname } = new URL(request.url);
-    if (pathname === "/__import") { mod = await import("./bundle/__ENTRY__"); return new Response("imported"); }
-    if (pathname === "/__noop") return new Response("noop");
-    if (pathname === "/__loop") {
+    const url = new URL(request.url);
+    const call = async (path) => {
+      const res = await mod.default.fetch(new Request(new URL(path, url)), env, ctx);
+      await res.arrayBuffer();
+      return new Response(String(res.status));
+    };
+    // The import and the worker's first request: whatever the worker defers to it counts as startup.
+    if (url.pathname === "/__import") {
+      mod = await import("./bundle/__ENTRY__");
+      return call(url.searchParams.get("then"));
+    }
+    if (url.pathname === "/__call") return call(url.searchParams.get("path"));
+    if (url.pathname === "/__noop") return new Response("noop");
+    if (url.pathname === "/__loop") {
       // Calls the worker's own fetch n times inside this isolate: no HTTP, no Miniflare routing.
       const { path, cookies, n } = await request.json();
       let last = 0;
@@ -145,19 +155,23 @@ function miniflareOptions(bundle: BundleFiles, opts: WorkerCpuOptions, wrapped: 
 }
 
 /**
- * CPU milliseconds that importing the bundle costs (parse, compile, evaluate
- * the top level), as the median over `runs` fresh workerd processes.
+ * CPU milliseconds that starting the worker costs: importing the bundle
+ * (parse, compile, evaluate the top level) plus its first request to
+ * `firstPath`, minus the same request warm. Median over `runs` fresh
+ * workerd processes.
  */
-export async function startupCpuMs(bundle: BundleFiles, opts: WorkerCpuOptions, runs: number): Promise<number> {
+export async function startupCpuMs(bundle: BundleFiles, opts: WorkerCpuOptions, runs: number, firstPath = "/"): Promise<number> {
   const samples: number[] = [];
+  const then = encodeURIComponent(firstPath);
   for (let i = 0; i < runs; i++) {
     const { mf, pid, url } = await start(miniflareOptions(bundle, opts, true));
     try {
-      // Two warm no-op requests first: the first request of a process has costs of its own.
+      // Two no-op requests first: the first request of a process has costs of its own.
       await get(new URL("/__noop", url));
       await get(new URL("/__noop", url));
-      const warm = await cpuOf(pid, () => get(new URL("/__noop", url)));
-      const cold = await cpuOf(pid, () => get(new URL("/__import", url)));
+      const cold = await cpuOf(pid, () => get(new URL(`/__import?then=${then}`, url)));
+      await get(new URL(`/__call?path=${then}`, url));
+      const warm = await cpuOf(pid, () => get(new URL(`/__call?path=${then}`, url)));
       samples.push((cold - warm) / 1e6);
     } finally {
       await mf.dispose();
@@ -196,7 +210,7 @@ export async function fetchCpuUs(targets: FetchTarget[], calls: number, rounds =
   try {
     for (const target of targets) started.push({ ...(await start(miniflareOptions(target.bundle, target.opts, true))), target });
     for (const t of started) {
-      await get(new URL("/__import", t.url));
+      await get(new URL(`/__import?then=${encodeURIComponent(t.target.path)}`, t.url));
       const status = await loop(t, 100); // warm-up: JIT, key import, caches
       if (t.target.expectStatus !== undefined && status !== t.target.expectStatus) throw new Error(`bench: ${t.target.path} answered ${status}`);
     }

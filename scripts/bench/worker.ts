@@ -77,7 +77,12 @@ const kib = (n: number) => Math.round((n / 1024) * 10) / 10;
  * Measures the three workers. `startupRuns` fresh processes per startup
  * figure; `requests` session checks per round.
  */
-export async function workerSection(startupRuns: number, requests: number, progress: (line: string) => void): Promise<WorkerRow[]> {
+export async function workerSection(
+  startupRuns: number,
+  requests: number,
+  progress: (line: string) => void,
+  compare?: string,
+): Promise<WorkerRow[]> {
   const compat = wranglerCompat();
   const signingKey = await generateSigningJwk();
   const authUrl = "http://localhost:8787";
@@ -102,26 +107,31 @@ export async function workerSection(startupRuns: number, requests: number, progr
   const distinctJwts = await Promise.all(Array.from({ length: requests }, () => sessionJwt(crypto.randomUUID())));
 
   const gatehouse = buildGatehouse();
+  // `--compare dist.js`: another build of gatehouse (e.g. an older commit's `npm run build` output), measured alike.
+  const other: BundleFiles | null = compare ? { modules: [{ name: "index.js", contents: readFileSync(compare, "utf8") }] } : null;
   const baseline = await buildBaseline();
   const gh: WorkerCpuOptions = { ...compat, bindings };
   const base: WorkerCpuOptions = { ...compat, bindings: { PUBLIC_JWK: JSON.stringify(publicJwkOf(signingKey)), ISSUER: authUrl, DATABASE_URL: bindings.DATABASE_URL } };
   const empty: WorkerCpuOptions = { ...compat, bindings: {} };
   progress("worker: startup CPU (fresh processes)");
-  const emptyStartup = await startupCpuMs(EMPTY, empty, startupRuns);
-  const baseStartup = await startupCpuMs(baseline, base, startupRuns);
-  const ghStartup = await startupCpuMs(gatehouse, gh, startupRuns);
+  // First request: a session check without a cookie (401), the cheapest real answer each worker gives.
+  const emptyStartup = await startupCpuMs(EMPTY, empty, startupRuns, "/");
+  const baseStartup = await startupCpuMs(baseline, base, startupRuns, "/session");
+  const ghStartup = await startupCpuMs(gatehouse, gh, startupRuns, "/auth/session");
+  const otherStartup = other ? await startupCpuMs(other, gh, startupRuns, "/auth/session") : 0;
 
   progress("worker: session check CPU (interleaved)");
   const sessionCookie = (jwt: string) => `${SESSION_COOKIE}=${jwt}`;
-  const [emptyReq, baseReq, ghHit, ghMiss] = await fetchCpuUs(
+  const [emptyReq, baseReq, ghHit, ghMiss, otherReq] = (await fetchCpuUs(
     [
       { bundle: EMPTY, opts: empty, path: "/", cookies: [""] },
       { bundle: baseline, opts: base, path: "/session", cookies: [`session=${sameJwt}`], expectStatus: 200 },
       { bundle: gatehouse, opts: gh, path: "/auth/session", cookies: [sessionCookie(sameJwt)], expectStatus: 200 },
       { bundle: gatehouse, opts: gh, path: "/auth/session", cookies: distinctJwts.map(sessionCookie), expectStatus: 200 },
+      ...(other ? [{ bundle: other, opts: gh, path: "/auth/session", cookies: distinctJwts.map(sessionCookie), expectStatus: 200 }] : []),
     ],
     requests,
-  ) as [number, number, number, number];
+  )) as [number, number, number, number, number | undefined];
 
   const row = (worker: string, b: BundleFiles, startup: number, perRequest: number | null, note?: string): WorkerRow => {
     const size = gzipBytes(b);
@@ -139,5 +149,6 @@ export async function workerSection(startupRuns: number, requests: number, progr
     row("plain Hono + jose + drizzle + Neon", baseline, baseStartup, baseReq),
     row("gatehouse, session check (sid seen < 30 s ago)", gatehouse, ghStartup, ghHit),
     row("gatehouse, session check (new sid: KV read)", gatehouse, ghStartup, ghMiss),
+    ...(other && otherReq !== undefined ? [row(`compared build (${compare})`, other, otherStartup, otherReq)] : []),
   ];
 }

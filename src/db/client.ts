@@ -1,9 +1,12 @@
 /**
  * The database handle: drizzle over Neon's HTTP driver. Each query or batch
  * is exactly one HTTP round trip, which is what the round-trip tests count.
+ *
+ * The driver is loaded on first use, not at startup: evaluating it is most
+ * of what starting the worker would cost (docs/benchmarks.md), and requests
+ * answered from a session JWT never touch the database.
  */
-import { neon, neonConfig } from "@neondatabase/serverless";
-import { drizzle, type NeonHttpDatabase } from "drizzle-orm/neon-http";
+import type { NeonHttpDatabase } from "drizzle-orm/neon-http";
 import type { Config } from "../config";
 import * as schema from "./schema";
 
@@ -17,15 +20,16 @@ const databases = new Map<string, Database>();
  * when the local endpoint is configured and never otherwise.
  *
  * @example
- * const db = databaseFor(config);
+ * const db = await databaseFor(config);
  * const rows = await db.select().from(users).limit(1);
  */
-export function databaseFor(config: Pick<Config, "database">): Database {
+export async function databaseFor(config: Pick<Config, "database">): Promise<Database> {
   const { url, fetchEndpoint } = config.database;
-  if (fetchEndpoint !== null) neonConfig.fetchEndpoint = fetchEndpoint.href;
   let db = databases.get(url);
   if (!db) {
-    db = drizzle({ client: neon(url), schema });
+    const [{ neon, neonConfig }, { drizzle }] = await Promise.all([import("@neondatabase/serverless"), import("drizzle-orm/neon-http")]);
+    if (fetchEndpoint !== null) neonConfig.fetchEndpoint = fetchEndpoint.href;
+    db = databases.get(url) ?? drizzle({ client: neon(url), schema });
     databases.set(url, db);
   }
   return db;

@@ -14,7 +14,7 @@ const SESSION_RETENTION = "7 days";
  * Deletes expired rows in one batch (one round trip) and returns the counts.
  *
  * @example
- * const { sessions, states } = await deleteExpiredRows(databaseFor(config), new Date()); // { sessions: 12, states: 340 }
+ * const { sessions, states } = await deleteExpiredRows(await databaseFor(config), new Date()); // { sessions: 12, states: 340 }
  */
 export async function deleteExpiredRows(db: Database, now: Date): Promise<{ sessions: number; states: number }> {
   const at = now.toISOString();

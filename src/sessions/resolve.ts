@@ -96,7 +96,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
   await enforceRateLimit(c.var.refreshRateLimiter, "refresh", c.req.header("cf-connecting-ip"));
   const { sessions } = c.var.config;
   const next = await mintRotatedSecret();
-  const outcome = await refreshSession(c.var.db(), {
+  const outcome = await refreshSession((await c.var.db()), {
     sessionId: parsed.sessionId,
     presentedHash: await hashSecret(parsed.secret),
     nextHash: next.secretHash,
@@ -141,7 +141,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
  *
  * @example
  * const proof = await identifySession(c);
- * if (proof) await revokeSessions(c.var.db(), proof, "current");
+ * if (proof) await revokeSessions((await c.var.db()), proof, "current");
  */
 export async function identifySession(c: Context<AppEnv>): Promise<SessionProof | null> {
   const header = c.req.header("cookie");

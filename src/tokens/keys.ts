@@ -4,7 +4,8 @@
  * at `/.well-known/jwks.json`, so a key can be rotated by `kid` without any
  * backend holding a secret (F6).
  */
-import { errors, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWSHeaderParameters } from "jose";
+import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK, type JWSHeaderParameters } from "jose";
+import { JWKSNoMatchingKey } from "jose/errors";
 import type { SigningJwk } from "../config";
 import { GatehouseError } from "../error";
 import { toHex } from "../lib/hex";
@@ -42,7 +43,7 @@ export interface KeyRing {
 export function verificationKeyGetter(ring: KeyRing): (header: JWSHeaderParameters) => CryptoKey {
   return (header) => {
     const key = header.kid === undefined ? undefined : ring.verifying.get(header.kid);
-    if (!key) throw new errors.JWKSNoMatchingKey();
+    if (!key) throw new JWKSNoMatchingKey();
     return key;
   };
 }

@@ -6,7 +6,8 @@
  * header `typ` differs (`session+jwt` vs `at+jwt`) and so does the audience
  * (`${AUTH_URL}/session`, which is never an allowed API audience).
  */
-import { errors, jwtVerify, SignJWT } from "jose";
+import { jwtVerify, SignJWT } from "jose";
+import { JWSInvalid, JWTExpired, JWTInvalid } from "jose/errors";
 import type { Config } from "../config";
 import { jwtShapeProblem } from "../verify";
 import { keyRingFor, verificationKeyGetter, SIGNING_ALG } from "./keys";
@@ -107,8 +108,8 @@ export async function verifySessionJwt(
     if (!isSessionClaims(payload)) return { ok: false, reason: "invalid" };
     return { ok: true, claims: payload };
   } catch (error) {
-    if (error instanceof errors.JWTExpired) return { ok: false, reason: "expired" };
-    if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid) return { ok: false, reason: "malformed" };
+    if (error instanceof JWTExpired) return { ok: false, reason: "expired" };
+    if (error instanceof JWSInvalid || error instanceof JWTInvalid) return { ok: false, reason: "malformed" };
     return { ok: false, reason: "invalid" };
   }
 }

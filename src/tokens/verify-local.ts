@@ -5,7 +5,8 @@
  * ALLOWED_AUDIENCES, `exp`/`nbf`/`iat` within 60 s (F7, F8). Used by the org
  * API (`middleware/bearer.ts`); session JWTs never pass (other `typ`, other `aud`).
  */
-import { errors, jwtVerify } from "jose";
+import { jwtVerify } from "jose";
+import { JOSEAlgNotAllowed, JWKSNoMatchingKey, JWSSignatureVerificationFailed, JWTClaimValidationFailed, JWTExpired } from "jose/errors";
 import type { Config } from "../config";
 import {
   ACCESS_TOKEN_TYPE,
@@ -47,10 +48,10 @@ export async function verifyAccessTokenLocal(
     if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, error: "invalid_claims" };
     return { ok: true, claims: payload as AccessTokenClaims };
   } catch (error) {
-    if (error instanceof errors.JWTExpired) return { ok: false, error: "expired" };
-    if (error instanceof errors.JWTClaimValidationFailed) return { ok: false, error: "invalid_claims" };
-    if (error instanceof errors.JWKSNoMatchingKey) return { ok: false, error: "unknown_key" };
-    if (error instanceof errors.JWSSignatureVerificationFailed || error instanceof errors.JOSEAlgNotAllowed) {
+    if (error instanceof JWTExpired) return { ok: false, error: "expired" };
+    if (error instanceof JWTClaimValidationFailed) return { ok: false, error: "invalid_claims" };
+    if (error instanceof JWKSNoMatchingKey) return { ok: false, error: "unknown_key" };
+    if (error instanceof JWSSignatureVerificationFailed || error instanceof JOSEAlgNotAllowed) {
       return { ok: false, error: "invalid_signature" };
     }
     return { ok: false, error: "malformed" };

@@ -48,7 +48,7 @@ describe("GET /health", () => {
     const result = parseConfig(scopedEnv(SCOPE) as unknown as Record<string, unknown>);
     if (!result.ok) throw new Error("test config invalid");
     const future = { tag: "9999_future_column", when: Date.now() + 86_400_000 };
-    const status = await readSchemaStatus(databaseFor(result.config), [...EXPECTED_MIGRATIONS, future]);
+    const status = await readSchemaStatus(await databaseFor(result.config), [...EXPECTED_MIGRATIONS, future]);
     expect(status).toEqual({ state: "behind", missing: ["9999_future_column"] });
   });
 

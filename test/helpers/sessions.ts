@@ -97,7 +97,7 @@ export async function signInAs(userId: string, options: { now?: Date } = {}): Pr
   const config = testConfig();
   const now = options.now ?? new Date();
   const minted = await mintRefreshToken();
-  await insertSessionStatement(databaseFor(config), {
+  await insertSessionStatement(await databaseFor(config), {
     sessionId: minted.sessionId,
     secretHash: minted.secretHash,
     userId,

@@ -62,7 +62,7 @@ describe("concurrency on real Postgres", () => {
   });
 
   it.skipIf(!onPostgres)("two concurrent reconnects leave exactly one active token of each kind, without a unique violation (F13; needs real Postgres: TEST_DATABASE_URL)", async () => {
-    const db = databaseFor(testConfig());
+    const db = await databaseFor(testConfig());
     for (let round = 0; round < ROUNDS; round++) {
       const user = await createVerifiedUser();
       const org = await createOrgAs(await accessTokenFor(user.id), "Reconnect");
@@ -85,7 +85,7 @@ describe("concurrency on real Postgres", () => {
   });
 
   it.skipIf(!onPostgres)("two concurrent token replacements alone (no page upsert to serialize them) still leave one active token of each kind (F13; needs real Postgres: TEST_DATABASE_URL)", async () => {
-    const db = databaseFor(testConfig());
+    const db = await databaseFor(testConfig());
     for (let round = 0; round < ROUNDS; round++) {
       const user = await createVerifiedUser();
       const org = await createOrgAs(await accessTokenFor(user.id), "Replace");

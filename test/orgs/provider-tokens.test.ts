@@ -5,8 +5,8 @@
  * the service clients' reads: decrypted only for a client allowed for the
  * org, audited in the same statement, and the same 404 for every other case.
  */
-import { describe, expect, it } from "vitest";
-import { databaseFor } from "../../src/db/client";
+import { beforeAll, describe, expect, it } from "vitest";
+import { databaseFor, type Database } from "../../src/db/client";
 import { isOrgRoleRefusal, orgRoleGuardStatement } from "../../src/db/orgs";
 import { syncPagesStatements, type ProviderPageInput } from "../../src/db/pages";
 import { disconnectProviderStatement, replacePageTokenStatements, replaceUserTokenStatements } from "../../src/db/provider-tokens";
@@ -29,7 +29,11 @@ import {
   unique,
 } from "../helpers/orgs";
 
-const db = () => databaseFor(testConfig());
+let database: Database;
+beforeAll(async () => {
+  database = await databaseFor(testConfig());
+});
+const db = () => database;
 
 /** An org with an owner who has a Facebook account, and `n` pages connected with tokens in ONE batch. */
 async function connectedOrg(n: number) {

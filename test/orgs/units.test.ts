@@ -26,7 +26,7 @@ describe("orgClaimsFor", () => {
     await addMembership(org.id, admin.id, "admin");
     const result = configFor(scopedEnv("org-claims"));
     if (!result.ok) throw new Error("config");
-    const db = databaseFor(result.config);
+    const db = await databaseFor(result.config);
     await resetStats("org-claims");
     expect(await orgClaimsFor(db, { userId: admin.id, org: org.slug })).toEqual({ org: { id: org.id, slug: org.slug }, roles: ["admin"] });
     expect((await stats("org-claims")).requests).toBe(1);
@@ -37,14 +37,14 @@ describe("orgClaimsFor", () => {
     const owner = await createVerifiedUser();
     const org = await createOrgAs(await accessTokenFor(owner.id), "Claims");
     const outsider = await createVerifiedUser();
-    const db = databaseFor(testConfig());
+    const db = await databaseFor(testConfig());
     expect(await orgClaimsFor(db, { userId: outsider.id, org: org.slug })).toBeNull();
     expect(await orgClaimsFor(db, { userId: owner.id, org: "no-such-org-here" })).toBeNull();
     const result = configFor(scopedEnv("org-claims-bad"));
     if (!result.ok) throw new Error("config");
     await resetStats("org-claims-bad");
     for (const bad of [undefined, 42, "", "Not A Slug", "a".repeat(100)]) {
-      expect(await orgClaimsFor(databaseFor(result.config), { userId: owner.id, org: bad })).toBeNull();
+      expect(await orgClaimsFor(await databaseFor(result.config), { userId: owner.id, org: bad })).toBeNull();
     }
     expect((await stats("org-claims-bad")).requests).toBe(0);
     await rawSql("UPDATE users SET disabled_at = now() WHERE id = $1", [owner.id]);

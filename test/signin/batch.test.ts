@@ -16,7 +16,7 @@ import { clearFaults, rawSql, resetStats, setFaults, stats } from "../helpers/ne
 import { countRows, scopedDb, unique } from "./helpers";
 
 const SCOPE = "signin_batch";
-const db = scopedDb(SCOPE);
+const db = await scopedDb(SCOPE);
 const config = (() => {
   const r = configFor(env);
   if (!r.ok) throw new Error("test config invalid");

@@ -27,7 +27,7 @@ export function signinEnv(scope: string, kv?: KVNamespace): Env {
 }
 
 /** The drizzle client the worker would use, counted under `scope`. */
-export function scopedDb(scope: string): Database {
+export function scopedDb(scope: string): Promise<Database> {
   return databaseFor({ database: { url: scopedDatabaseUrl(scope), fetchEndpoint: new URL(env.NEON_FETCH_ENDPOINT) } });
 }
 
