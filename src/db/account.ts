@@ -30,7 +30,7 @@ const PAGE_ROLES = ["owner", "admin"] as const;
  * organizations, and connected pages of the organizations they administer.
  *
  * @example
- * const overview = await accountOverview((await c.var.db()), session.userId);
+ * const overview = await accountOverview(await c.var.db(), session.userId);
  * if (!overview.user) throw new GatehouseError("Unauthorized", "…");
  */
 export async function accountOverview(db: Database, userId: string): Promise<AccountOverview> {

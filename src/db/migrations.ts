@@ -53,7 +53,7 @@ const statusCache = new Map<Database, { at: number; status: Promise<SchemaStatus
  * `readSchemaStatus`, cached per database client for a few seconds per isolate.
  *
  * @example
- * if ((await cachedSchemaStatus((await c.var.db()))).state !== "ok") return c.json({ status: "degraded" }, 503);
+ * if ((await cachedSchemaStatus(await c.var.db())).state !== "ok") return c.json({ status: "degraded" }, 503);
  */
 export function cachedSchemaStatus(db: Database, now = Date.now()): Promise<SchemaStatus> {
   const hit = statusCache.get(db);

@@ -28,7 +28,7 @@ export function isAllowedOrigin(allowedOrigins: readonly string[], origin: strin
 export function credentialedCors(methods: readonly string[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const origin = c.req.header("origin");
-    const allowed = isAllowedOrigin(c.var.config.allowedOrigins, origin);
+    const allowed = isAllowedOrigin(c.get("config").allowedOrigins, origin);
     if (c.req.method === "OPTIONS") {
       const requested = c.req.header("access-control-request-method");
       if (!allowed || requested === undefined || !methods.includes(requested)) {

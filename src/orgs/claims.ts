@@ -19,7 +19,7 @@ export interface OrgClaims {
  * valid slug/id (no database work then). One read round trip otherwise.
  *
  * @example
- * const claims = await orgClaimsFor((await c.var.db()), { userId, org: "acme" });
+ * const claims = await orgClaimsFor(await c.var.db(), { userId, org: "acme" });
  * if (!claims) throw new GatehouseError("Forbidden", "You are not a member of this organization.");
  * // sign with { org: claims.org.id, roles: claims.roles }
  */

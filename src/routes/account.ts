@@ -70,7 +70,7 @@ export const account = new Hono<AppEnv>()
   .get("/", async (c) => {
     const session = await resolveSession(c);
     if (!session) return c.redirect(ACCOUNT_SIGNIN_PATH, 303);
-    const overview = await accountOverview((await c.var.db()), session.userId);
+    const overview = await accountOverview(await c.var.db(), session.userId);
     const user = overview.user;
     // A deleted or disabled user's session JWT may outlive the user by minutes.
     if (!user) return c.redirect(ACCOUNT_SIGNIN_PATH, 303);
@@ -94,7 +94,7 @@ export const account = new Hono<AppEnv>()
     const proof = await identifySession(c);
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
     if (!PROVIDER_ID.test(provider)) throw new GatehouseError("NotFound", "There is no such linked account.");
-    const result = await unlinkAccount((await c.var.db()), proof, { provider, accountId });
+    const result = await unlinkAccount(await c.var.db(), proof, { provider, accountId });
     switch (result.outcome) {
       case "unauthorized":
         throw new GatehouseError("Unauthorized", "Sign in first.");
@@ -111,7 +111,7 @@ export const account = new Hono<AppEnv>()
     const proof = await identifySession(c);
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
     // A malformed id cannot name a session: same answer as another user's id.
-    const revoked = UUID.test(id) ? await revokeSessions((await c.var.db()), proof, { sessionId: id }) : [];
+    const revoked = UUID.test(id) ? await revokeSessions(await c.var.db(), proof, { sessionId: id }) : [];
     if (revoked.length === 0) throw new GatehouseError("NotFound", "There is no such session.");
     await denySessionIds(c, revoked);
     if (id === proof.sessionId) {
@@ -125,7 +125,7 @@ export const account = new Hono<AppEnv>()
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
     const org = parseOrgRef(c.req.param("org"));
     // A malformed reference names no organization: the same 404 as one the user is not in.
-    const result = org ? await disconnectProviderForSession((await c.var.db()), proof, { org, provider: "facebook" }) : null;
+    const result = org ? await disconnectProviderForSession(await c.var.db(), proof, { org, provider: "facebook" }) : null;
     if (!result || (!result.ok && result.refusal === "not_member")) throw new GatehouseError("NotFound", "There is no such organization.");
     if (!result.ok) throw new GatehouseError("Forbidden", "Only owners and admins can disconnect Facebook from this organization.");
     return c.redirect("/account?notice=disconnected", 303);

@@ -63,7 +63,7 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
   const now = new Date();
   const refresh = await mintRefreshToken();
   const { sessions } = c.var.config;
-  const result = await runSignInBatch((await c.var.db()), {
+  const result = await runSignInBatch(await c.var.db(), {
     stateHash,
     profile: stored,
     linkUserId: transaction.linkUserId,

@@ -16,7 +16,7 @@ import { cachedSchemaStatus } from "../db/migrations";
  */
 export const health = new Hono<AppEnv>().get("/", async (c) => {
   c.header("Cache-Control", "no-store");
-  const status = await cachedSchemaStatus((await c.var.db()));
+  const status = await cachedSchemaStatus(await c.var.db());
   switch (status.state) {
     case "ok":
       return c.json({ status: "ok", database: "ok", schema: status.latest });

@@ -70,7 +70,7 @@ async function connectTarget(
     throw new GatehouseError("InvalidRequest", "Only Facebook Pages can be connected to an organization.", { extra: { field: "org" } });
   }
   if (values.length !== 1) throw new GatehouseError("InvalidRequest", "Name one organization.", { extra: { field: "org" } });
-  const claims = await orgClaimsFor((await c.var.db()), { userId, org: values[0] });
+  const claims = await orgClaimsFor(await c.var.db(), { userId, org: values[0] });
   if (!claims) throw new GatehouseError("NotFound", "No such organization.");
   if (!claims.roles.some((r) => CONNECT_ROLES.includes(r))) {
     throw new GatehouseError("Forbidden", "Only owners and admins can connect Pages to this organization.");

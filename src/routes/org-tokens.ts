@@ -29,7 +29,7 @@ export const orgTokens = new Hono<AppEnv>()
     const client = await requireServiceClient(c);
     const org = orgParam(c.req.param("org"));
     const pageId = uuidParam(c.req.param("pageId"));
-    const row = await readPageToken((await c.var.db()), { clientId: client.id, allowedOrgs: client.orgs, org, pageId });
+    const row = await readPageToken(await c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, pageId });
     if (!row) throw tokenNotFound();
     const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, pageTokenAad(row.orgId, row.provider, row.page.externalId));
     if (accessToken === null) throw unreadable(row.tokenId);
@@ -48,7 +48,7 @@ export const orgTokens = new Hono<AppEnv>()
     const userId = uuidParam(c.req.param("userId"));
     const provider = c.req.param("provider");
     if (!PROVIDER_ID.test(provider)) throw tokenNotFound();
-    const row = await readUserToken((await c.var.db()), { clientId: client.id, allowedOrgs: client.orgs, org, userId, provider });
+    const row = await readUserToken(await c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, userId, provider });
     if (!row) throw tokenNotFound();
     const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, providerTokenAad(row.provider, row.providerSubject));
     if (accessToken === null) throw unreadable(row.tokenId);

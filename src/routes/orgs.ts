@@ -42,7 +42,7 @@ export const orgs = new Hono<AppEnv>()
   .use(bearerCors())
   .route("/", orgFacebook)
   .get("/", bearer, async (c) => {
-    return c.json({ orgs: await listOrgsForUser((await c.var.db()), c.var.caller.userId) });
+    return c.json({ orgs: await listOrgsForUser(await c.var.db(), c.var.caller.userId) });
   })
   .post("/", json, bearer, async (c) => {
     const body = await jsonBody(c, createOrgBody);
@@ -50,7 +50,7 @@ export const orgs = new Hono<AppEnv>()
       const problem = slugProblem(body.slug);
       if (problem) throw new GatehouseError("InvalidRequest", "The slug is invalid.", { extra: { field: "slug", reason: problem } });
     }
-    const result = await createOrg((await c.var.db()), { userId: c.var.caller.userId, name: body.name, slugs: slugCandidates(body) });
+    const result = await createOrg(await c.var.db(), { userId: c.var.caller.userId, name: body.name, slugs: slugCandidates(body) });
     if (!result.ok) {
       if (result.reason === "slug_taken") throw new GatehouseError("SlugTaken", "This slug is taken.", { extra: { field: "slug" } });
       throw new GatehouseError("AccessDenied", "This account cannot create organizations.");
@@ -58,12 +58,12 @@ export const orgs = new Hono<AppEnv>()
     return c.json({ org: result.org }, 201);
   })
   .get("/:org", bearer, async (c) => {
-    const org = await getOrgForMember((await c.var.db()), c.var.caller.userId, orgParam(c.req.param("org")));
+    const org = await getOrgForMember(await c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
     if (!org) throw orgNotFound();
     return c.json({ org });
   })
   .get("/:org/members", bearer, async (c) => {
-    const members = await listMembers((await c.var.db()), c.var.caller.userId, orgParam(c.req.param("org")));
+    const members = await listMembers(await c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
     if (!members) throw orgNotFound();
     return c.json({ members });
   })
@@ -72,7 +72,7 @@ export const orgs = new Hono<AppEnv>()
     const body = await jsonBody(c, addMemberBody);
     const emailNormalized = normalizeEmail(body.email);
     if (emailNormalized === null) throw new GatehouseError("InvalidRequest", "The email address is invalid.", { extra: { field: "email" } });
-    const result = await addMember((await c.var.db()), { actorId: c.var.caller.userId, org, emailNormalized, role: body.role });
+    const result = await addMember(await c.var.db(), { actorId: c.var.caller.userId, org, emailNormalized, role: body.role });
     if (!result.ok) {
       // Unknown address, unverified address and disabled user all read the same.
       if (result.refusal === "target_not_found") throw new GatehouseError("NotFound", "No user with this verified email address.");
@@ -84,26 +84,26 @@ export const orgs = new Hono<AppEnv>()
     const org = orgParam(c.req.param("org"));
     const targetId = uuidParam(c.req.param("userId"));
     const body = await jsonBody(c, changeRoleBody);
-    const result = await changeMemberRole((await c.var.db()), { actorId: c.var.caller.userId, org, targetId, role: body.role });
+    const result = await changeMemberRole(await c.var.db(), { actorId: c.var.caller.userId, org, targetId, role: body.role });
     if (!result.ok) throw refusalError(result.refusal);
     return c.json({ member: { userId: result.member.userId, role: result.member.role }, changed: result.changed });
   })
   .delete("/:org/members/:userId", bearer, async (c) => {
     const org = orgParam(c.req.param("org"));
     const targetId = uuidParam(c.req.param("userId"));
-    const result = await removeMember((await c.var.db()), { actorId: c.var.caller.userId, org, targetId });
+    const result = await removeMember(await c.var.db(), { actorId: c.var.caller.userId, org, targetId });
     if (!result.ok) throw refusalError(result.refusal);
     return c.json({ removed: result.member.userId });
   })
   .post("/:org/leave", bearer, async (c) => {
     const org = orgParam(c.req.param("org"));
     const me = c.var.caller.userId;
-    const result = await removeMember((await c.var.db()), { actorId: me, org, targetId: me });
+    const result = await removeMember(await c.var.db(), { actorId: me, org, targetId: me });
     if (!result.ok) throw refusalError(result.refusal === "target_not_found" ? "not_member" : result.refusal);
     return c.json({ left: true });
   })
   .get("/:org/pages", bearer, async (c) => {
-    const pages = await listPagesForMember((await c.var.db()), c.var.caller.userId, orgParam(c.req.param("org")));
+    const pages = await listPagesForMember(await c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
     if (!pages) throw orgNotFound();
     return c.json({ pages });
   })

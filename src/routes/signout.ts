@@ -24,7 +24,7 @@ export const signout = new Hono<AppEnv>()
       throw new GatehouseError("InvalidRequest", "scope must be omitted or `all`.", { extra: { field: "scope" } });
     }
     const proof = await identifySession(c);
-    const revoked = proof ? await revokeSessions((await c.var.db()), proof, scopeParam === "all" ? "all" : "current") : [];
+    const revoked = proof ? await revokeSessions(await c.var.db(), proof, scopeParam === "all" ? "all" : "current") : [];
     clearSessionCookies(c);
     c.res.headers.set("Clear-Site-Data", '"cookies"');
     // A verified JWT's sid is denied even if its row was already revoked.

@@ -37,7 +37,7 @@ export const token = new Hono<AppEnv>()
     // there; a non-member gets 403. One read round trip; none without `org`.
     let org: { id: string; roles: string[] } | undefined;
     if (request.org !== undefined) {
-      const claims = await orgClaimsFor((await c.var.db()), { userId: s.userId, org: request.org });
+      const claims = await orgClaimsFor(await c.var.db(), { userId: s.userId, org: request.org });
       if (!claims) throw new GatehouseError("Forbidden", "You are not a member of this organization.", { extra: { field: "org" } });
       org = { id: claims.org.id, roles: claims.roles };
     }

@@ -66,11 +66,11 @@ export async function requireSession(c: Context<AppEnv>): Promise<ResolvedSessio
 }
 
 async function sessionFromJwt(c: Context<AppEnv>, jwt: string, now: Date): Promise<ResolvedSession | null> {
-  const result = await verifySessionJwt(c.var.config, jwt, now);
+  const result = await verifySessionJwt(c.get("config"), jwt, now);
   if (!result.ok) return null;
   const { claims } = result;
   try {
-    if (await isSessionDenied(c.var.kv, claims.sid, now.getTime())) return null;
+    if (await isSessionDenied(c.get("kv"), claims.sid, now.getTime())) return null;
   } catch (error) {
     // Without the denylist the JWT cannot be trusted; the database can still answer.
     log("warn", "denylist_unavailable", describeError(error));
@@ -96,7 +96,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
   await enforceRateLimit(c.var.refreshRateLimiter, "refresh", c.req.header("cf-connecting-ip"));
   const { sessions } = c.var.config;
   const next = await mintRotatedSecret();
-  const outcome = await refreshSession((await c.var.db()), {
+  const outcome = await refreshSession(await c.var.db(), {
     sessionId: parsed.sessionId,
     presentedHash: await hashSecret(parsed.secret),
     nextHash: next.secretHash,
@@ -141,7 +141,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
  *
  * @example
  * const proof = await identifySession(c);
- * if (proof) await revokeSessions((await c.var.db()), proof, "current");
+ * if (proof) await revokeSessions(await c.var.db(), proof, "current");
  */
 export async function identifySession(c: Context<AppEnv>): Promise<SessionProof | null> {
   const header = c.req.header("cookie");
