@@ -11,6 +11,8 @@ declare module "vitest" {
     databaseBackend: "pg" | "pglite";
     /** Issuer URL of the local oidc-provider started by global-setup. */
     oidcIssuer: string;
+    /** `[triggers] crons` of wrangler.toml, read with wrangler's own parser. */
+    wranglerCrons: string[];
   }
 }
 

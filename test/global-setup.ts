@@ -10,6 +10,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import type { TestProject } from "vitest/node";
+import { unstable_readConfig } from "wrangler";
 import { applyMigrations } from "../scripts/lib/migrations.js";
 import { startLocalOidcProvider } from "../scripts/local-oidc/index.js";
 import { startNeonLocal, type NeonLocal } from "../scripts/neon-local/index.js";
@@ -35,6 +36,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide("neonFetchEndpoint", local.fetchEndpoint);
   project.provide("databaseUrl", local.connectionString);
   project.provide("databaseBackend", local.backend);
+  // The cron triggers as wrangler deploys them (F15: housekeeping must be scheduled).
+  project.provide("wranglerCrons", unstable_readConfig({ config: "wrangler.toml" }).triggers.crons ?? []);
 
   const oidc = await startLocalOidcProvider({
     port: 0,
