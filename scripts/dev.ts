@@ -82,8 +82,15 @@ async function main(): Promise<void> {
     for (const s of stops.reverse()) await s();
     process.exit(code);
   };
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
+  // A shutdown that fails still ends the process, loudly.
+  const stopOrExit = (code: number) => {
+    stop(code).catch((error: unknown) => {
+      console.error(`dev: shutdown failed: ${error instanceof Error ? error.name : "error"}`);
+      process.exit(1);
+    });
+  };
+  process.on("SIGINT", () => stopOrExit(0));
+  process.on("SIGTERM", () => stopOrExit(0));
 
   const neonLocal = await startNeonLocal(
     PG_URL ? { backend: "pg", pgUrl: PG_URL, port: NEON_PORT } : { backend: "pglite", dataDir: join(dataDir, "pglite"), port: NEON_PORT },
@@ -134,7 +141,7 @@ async function main(): Promise<void> {
     { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   children.push(wrangler);
-  wrangler.on("exit", (code) => void stop(code ?? 1));
+  wrangler.on("exit", (code) => stopOrExit(code ?? 1));
   let announced = false;
   wrangler.stdout?.on("data", (chunk: Buffer) => {
     const text = chunk.toString();

@@ -25,6 +25,11 @@ const op = await startLocalOidcProvider({
 });
 console.log(`local OpenID provider at ${op.issuer} (development login: any username, any password)`);
 console.log(`OIDC_PROVIDERS=local\nOIDC_LOCAL_ISSUER=${op.issuer}\nOIDC_LOCAL_CLIENT_ID=${values["client-id"]}\nOIDC_LOCAL_CLIENT_SECRET=${clientSecret}`);
-const stop = () => void op.close().then(() => process.exit(0));
+const stop = () => {
+  op.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);
