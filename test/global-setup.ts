@@ -4,8 +4,10 @@
  *
  * With TEST_DATABASE_URL set, a fresh database gatehouse_test_<pid>_<random>
  * is created on that Postgres server and dropped afterwards; otherwise PGlite
- * runs in memory. Then the local OpenID provider (oidc-provider) starts on a
- * free port: the worker signs in against it as the `oidc` provider "local".
+ * runs in memory — except with CI=true, where a missing TEST_DATABASE_URL is
+ * an error (an unreachable server fails the run either way). Then the local
+ * OpenID provider (oidc-provider) starts on a free port: the worker signs in
+ * against it as the `oidc` provider "local".
  */
 import { randomBytes } from "node:crypto";
 import pg from "pg";
@@ -17,6 +19,10 @@ import { startNeonLocal, type NeonLocal } from "../scripts/neon-local/index.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const serverUrl = process.env.TEST_DATABASE_URL;
+  // F14: in CI the concurrency tests must run, so there is no PGlite fallback.
+  if (!serverUrl && process.env.CI === "true") {
+    throw new Error("CI=true but TEST_DATABASE_URL is not set: CI runs the suite on real PostgreSQL (the concurrency tests skip on PGlite).");
+  }
   const scratch = serverUrl ? await createScratchDatabase(serverUrl) : undefined;
 
   let local: NeonLocal;
