@@ -107,7 +107,7 @@ async function main(): Promise<void> {
     clients: [{ client_id: "gatehouse-dev", client_secret: secrets.oidcClientSecret, redirect_uris: [`${AUTH_URL}/auth/callback/local`] }],
   });
   stops.push(() => oidc.close());
-  console.log(`OpenID     ${oidc.issuer} (oidc-provider, development login: any username)`);
+  console.log(`OpenID     ${oidc.issuer} (oidc-provider, development login: any username, no password, no consent screen)`);
 
   const api = await startExampleApi({ port: API_PORT, authUrl: AUTH_URL, audience: API_URL, spaOrigin: SPA_URL });
   stops.push(() => api.close());
@@ -152,7 +152,7 @@ async function main(): Promise<void> {
       console.log(`API        ${API_URL} (examples/api: GET /hello with a Bearer token)`);
       console.log(`SPA        ${SPA_URL} (examples/spa)`);
       console.log("");
-      console.log(`Open ${SPA_URL}, click "Sign in", choose "Local" and type any username.`);
+      console.log(`Open ${SPA_URL}, click "Sign in", choose "Local", type any username and press Enter (no password).`);
       console.log(`Your account page: ${AUTH_URL}/account   Health: ${AUTH_URL}/health   Ctrl-C stops everything.`);
     }
   });

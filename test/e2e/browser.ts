@@ -61,30 +61,20 @@ export async function newContext(browser: Browser, options: BrowserContextOption
 }
 
 /**
- * Completes the local provider's development login (any username; the
- * password field is required but ignored) and its consent screen, whichever
- * of them shows up, until the browser leaves the provider.
+ * Completes the local provider's one-step development login (a username,
+ * nothing else: no password, no consent screen).
  *
  * @example
  * await loginAtProvider(page, stack.oidcUrl, "alice");
  */
 export async function loginAtProvider(page: Page, oidcUrl: string, username: string): Promise<void> {
-  for (let step = 0; step < 4; step++) {
-    await page.waitForLoadState("domcontentloaded");
-    const before = page.url();
-    if (!before.startsWith(oidcUrl)) return;
-    const left = page.waitForURL((url) => url.href !== before, { waitUntil: "domcontentloaded" });
-    const login = page.locator('input[name="login"]');
-    if (await login.count()) {
-      await login.fill(username);
-      await page.locator('input[name="password"]').fill("any");
-      await page.getByRole("button", { name: "Sign-in" }).click();
-    } else {
-      await page.getByRole("button", { name: "Continue" }).click();
-    }
-    await left;
-  }
-  throw new Error(`still at the provider after 4 steps: ${page.url()}`);
+  await page.waitForLoadState("domcontentloaded");
+  const before = page.url();
+  if (!before.startsWith(oidcUrl)) return;
+  const left = page.waitForURL((url) => !url.href.startsWith(oidcUrl), { waitUntil: "domcontentloaded" });
+  await page.locator('input[name="login"]').fill(username);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await left;
 }
 
 /**
