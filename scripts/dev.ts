@@ -23,6 +23,7 @@ import { join, resolve } from "node:path";
 import { startExampleApi } from "../examples/api/server.ts";
 import { startExampleSpa } from "../examples/spa/server.ts";
 import { applyMigrations } from "./lib/migrations.ts";
+import { portClashes } from "./lib/ports.ts";
 import { startLocalOidcProvider } from "./local-oidc/index.ts";
 import { startNeonLocal } from "./neon-local/index.ts";
 
@@ -71,6 +72,18 @@ function envFile(values: Record<string, string>): string {
 }
 
 async function main(): Promise<void> {
+  const clashes = await portClashes([
+    { port: WORKER_PORT, variable: "GATEHOUSE_PORT", what: "the worker" },
+    { port: INSPECTOR_PORT, variable: "GATEHOUSE_INSPECTOR_PORT", what: "the worker's DevTools inspector" },
+    { port: OIDC_PORT, variable: "GATEHOUSE_OIDC_PORT", what: "the local OpenID provider" },
+    { port: NEON_PORT, variable: "GATEHOUSE_NEON_PORT", what: "neon-local" },
+    { port: SPA_PORT, variable: "GATEHOUSE_SPA_PORT", what: "the example SPA" },
+    { port: API_PORT, variable: "GATEHOUSE_API_PORT", what: "the example API" },
+  ]);
+  if (clashes.length > 0) {
+    for (const message of clashes) console.error(`dev: ${message}`);
+    process.exit(1);
+  }
   mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<void> | void)[] = [];
   const children: ChildProcess[] = [];
