@@ -1,6 +1,20 @@
 // Lint: type-aware rules that guard against the failure catalog, chiefly F9
-// (a nonce written fire-and-forget): every promise must be awaited or handled.
+// (a nonce written fire-and-forget): every promise must be awaited or handled,
+// `void` is no escape, and request code never hands work to waitUntil (a
+// write there cannot fail the answer; only the cron entry in src/index.ts may).
 import tseslint from "typescript-eslint";
+
+const processEnv = { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Only config.ts reads configuration; pass it down." };
+const noWaitUntil = [
+  {
+    selector: "MemberExpression[property.name='waitUntil']",
+    message: "F9: must-succeed writes (KV, database) are awaited before answering; work in waitUntil cannot fail the request. Only src/index.ts (the cron) uses waitUntil.",
+  },
+  {
+    selector: "ImportSpecifier[imported.name='waitUntil']",
+    message: "F9: must-succeed writes (KV, database) are awaited before answering; work in waitUntil cannot fail the request.",
+  },
+];
 
 export default tseslint.config(
   { ignores: ["node_modules/", "dist/", ".wrangler/", ".data/", "src/worker-configuration.d.ts", "test-results/", "examples/**/dist/"] },
@@ -14,15 +28,18 @@ export default tseslint.config(
       },
     },
     rules: {
-      "@typescript-eslint/no-floating-promises": "error",
+      // ignoreVoid: false — `void kv.put(…)` is a fire-and-forget write (F9).
+      "@typescript-eslint/no-floating-promises": ["error", { ignoreVoid: false }],
       "@typescript-eslint/no-misused-promises": "error",
       "@typescript-eslint/await-thenable": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
-      "no-restricted-syntax": [
-        "error",
-        { selector: "MemberExpression[object.name='process'][property.name='env']", message: "Only config.ts reads configuration; pass it down." },
-      ],
+      "no-restricted-syntax": ["error", processEnv, ...noWaitUntil],
     },
+  },
+  {
+    // The Worker entry hands the cron's housekeeping to waitUntil (a scheduled event has no answer to fail).
+    files: ["src/index.ts"],
+    rules: { "no-restricted-syntax": ["error", processEnv] },
   },
   {
     // Node-side tools legitimately read process.env.

@@ -23,6 +23,7 @@ import { join, resolve } from "node:path";
 import { startExampleApi } from "../examples/api/server.ts";
 import { startExampleSpa } from "../examples/spa/server.ts";
 import { applyMigrations } from "./lib/migrations.ts";
+import { portClashes } from "./lib/ports.ts";
 import { startLocalOidcProvider } from "./local-oidc/index.ts";
 import { startNeonLocal } from "./neon-local/index.ts";
 
@@ -71,6 +72,18 @@ function envFile(values: Record<string, string>): string {
 }
 
 async function main(): Promise<void> {
+  const clashes = await portClashes([
+    { port: WORKER_PORT, variable: "GATEHOUSE_PORT", what: "the worker" },
+    { port: INSPECTOR_PORT, variable: "GATEHOUSE_INSPECTOR_PORT", what: "the worker's DevTools inspector" },
+    { port: OIDC_PORT, variable: "GATEHOUSE_OIDC_PORT", what: "the local OpenID provider" },
+    { port: NEON_PORT, variable: "GATEHOUSE_NEON_PORT", what: "neon-local" },
+    { port: SPA_PORT, variable: "GATEHOUSE_SPA_PORT", what: "the example SPA" },
+    { port: API_PORT, variable: "GATEHOUSE_API_PORT", what: "the example API" },
+  ]);
+  if (clashes.length > 0) {
+    for (const message of clashes) console.error(`dev: ${message}`);
+    process.exit(1);
+  }
   mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<void> | void)[] = [];
   const children: ChildProcess[] = [];
@@ -82,8 +95,15 @@ async function main(): Promise<void> {
     for (const s of stops.reverse()) await s();
     process.exit(code);
   };
-  process.on("SIGINT", () => void stop(0));
-  process.on("SIGTERM", () => void stop(0));
+  // A shutdown that fails still ends the process, loudly.
+  const stopOrExit = (code: number) => {
+    stop(code).catch((error: unknown) => {
+      console.error(`dev: shutdown failed: ${error instanceof Error ? error.name : "error"}`);
+      process.exit(1);
+    });
+  };
+  process.on("SIGINT", () => stopOrExit(0));
+  process.on("SIGTERM", () => stopOrExit(0));
 
   const neonLocal = await startNeonLocal(
     PG_URL ? { backend: "pg", pgUrl: PG_URL, port: NEON_PORT } : { backend: "pglite", dataDir: join(dataDir, "pglite"), port: NEON_PORT },
@@ -100,7 +120,7 @@ async function main(): Promise<void> {
     clients: [{ client_id: "gatehouse-dev", client_secret: secrets.oidcClientSecret, redirect_uris: [`${AUTH_URL}/auth/callback/local`] }],
   });
   stops.push(() => oidc.close());
-  console.log(`OpenID     ${oidc.issuer} (oidc-provider, development login: any username)`);
+  console.log(`OpenID     ${oidc.issuer} (oidc-provider, development login: any username, no password, no consent screen)`);
 
   const api = await startExampleApi({ port: API_PORT, authUrl: AUTH_URL, audience: API_URL, spaOrigin: SPA_URL });
   stops.push(() => api.close());
@@ -134,7 +154,7 @@ async function main(): Promise<void> {
     { cwd: root, stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );
   children.push(wrangler);
-  wrangler.on("exit", (code) => void stop(code ?? 1));
+  wrangler.on("exit", (code) => stopOrExit(code ?? 1));
   let announced = false;
   wrangler.stdout?.on("data", (chunk: Buffer) => {
     const text = chunk.toString();
@@ -145,7 +165,7 @@ async function main(): Promise<void> {
       console.log(`API        ${API_URL} (examples/api: GET /hello with a Bearer token)`);
       console.log(`SPA        ${SPA_URL} (examples/spa)`);
       console.log("");
-      console.log(`Open ${SPA_URL}, click "Sign in", choose "Local" and type any username.`);
+      console.log(`Open ${SPA_URL}, click "Sign in", choose "Local", type any username and press Enter (no password).`);
       console.log(`Your account page: ${AUTH_URL}/account   Health: ${AUTH_URL}/health   Ctrl-C stops everything.`);
     }
   });

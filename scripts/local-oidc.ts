@@ -23,8 +23,13 @@ const op = await startLocalOidcProvider({
   port: Number(values.port),
   clients: [{ client_id: values["client-id"], client_secret: clientSecret, redirect_uris: [values["redirect-uri"]] }],
 });
-console.log(`local OpenID provider at ${op.issuer} (development login: any username, any password)`);
+console.log(`local OpenID provider at ${op.issuer} (development login: any username, one step: no password, no consent screen)`);
 console.log(`OIDC_PROVIDERS=local\nOIDC_LOCAL_ISSUER=${op.issuer}\nOIDC_LOCAL_CLIENT_ID=${values["client-id"]}\nOIDC_LOCAL_CLIENT_SECRET=${clientSecret}`);
-const stop = () => void op.close().then(() => process.exit(0));
+const stop = () => {
+  op.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
 process.on("SIGINT", stop);
 process.on("SIGTERM", stop);

@@ -49,5 +49,8 @@ async function stop(signal: string) {
   await local.close();
   process.exit(0);
 }
-process.on("SIGINT", () => void stop("SIGINT"));
-process.on("SIGTERM", () => void stop("SIGTERM"));
+const stopOrExit = (signal: string) => {
+  stop(signal).catch(() => process.exit(1));
+};
+process.on("SIGINT", () => stopOrExit("SIGINT"));
+process.on("SIGTERM", () => stopOrExit("SIGTERM"));

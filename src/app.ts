@@ -21,6 +21,7 @@ import { account } from "./routes/account";
 import { callback } from "./routes/callback";
 import { errorPage } from "./routes/error-page";
 import { health } from "./routes/health";
+import { home } from "./routes/home";
 import { link } from "./routes/link";
 import { orgs } from "./routes/orgs";
 import { session } from "./routes/session";
@@ -63,6 +64,7 @@ export function createApp(): Hono<AppEnv> {
   app.use("/auth/callback/*", rateLimit("callback"));
   // /auth/token is limited inside its route, after CORS (src/routes/token.ts).
 
+  app.route("/", home);
   app.route("/health", health);
   app.route("/auth/error", errorPage);
   app.route("/.well-known", wellKnown);
@@ -86,7 +88,7 @@ export function createApp(): Hono<AppEnv> {
       } else if (known.status >= 500) {
         log("error", "request_failed", { code: known.code, path: c.req.path, ...describeError(known.cause) });
       }
-      return renderError(c.req.raw, known.code, { extra: known.extra, headers: known.headers });
+      return renderError(c.req.raw, known.code, { extra: known.extra, headers: known.headers, backHref: known.backHref });
     }
     log("error", "unhandled_error", { path: c.req.path, ...describeError(error) });
     return renderError(c.req.raw, "Internal");

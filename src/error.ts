@@ -59,11 +59,13 @@ export class GatehouseError extends Error {
   readonly extra: Record<string, unknown>;
   /** Response headers to add, e.g. `Retry-After`. */
   readonly headers: Record<string, string>;
+  /** Where the error page's way back leads (a same-origin path); the sign-in page when absent. Never in JSON. */
+  readonly backHref: string | undefined;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { extra?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown } = {},
+    options: { extra?: Record<string, unknown>; headers?: Record<string, string>; cause?: unknown; backHref?: string } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "GatehouseError";
@@ -71,6 +73,7 @@ export class GatehouseError extends Error {
     this.status = ERROR_STATUS[code];
     this.extra = options.extra ?? {};
     this.headers = options.headers ?? {};
+    this.backHref = options.backHref;
   }
 }
 

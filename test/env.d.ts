@@ -11,6 +11,12 @@ declare module "vitest" {
     databaseBackend: "pg" | "pglite";
     /** Issuer URL of the local oidc-provider started by global-setup. */
     oidcIssuer: string;
+    /** The Postgres session TimeZone of every neon-local connection (never UTC: F11). */
+    pgTimeZone: string;
+    /** TZ of the Node-side processes (neon-local, the local OpenID provider). */
+    nodeTimeZone: string;
+    /** `[triggers] crons` of wrangler.toml, read with wrangler's own parser. */
+    wranglerCrons: string[];
   }
 }
 

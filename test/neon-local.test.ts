@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/neon-http";
 import { bigint, boolean, customType, jsonb, pgTable, serial, text, timestamp } from "drizzle-orm/pg-core";
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { clearFaults, neonSql, resetStats, setFaults, stats } from "./helpers/neon-local";
 
 const SCOPE = "neon_local_test";
@@ -206,6 +206,20 @@ describe("neon-local", () => {
     const [row] = (await sql.query("SELECT current_database() AS name")) as { name: string }[];
     if (env.DATABASE_BACKEND === "pg") expect(row!.name).toMatch(/^gatehouse_test_\d+_[0-9a-f]+$/);
     else expect(env.DATABASE_BACKEND).toBe("pglite");
+  });
+
+  it("runs every connection in a non-UTC time zone, so a timestamp-without-zone column goes red (F11)", async () => {
+    const zone = inject("pgTimeZone");
+    expect(zone).not.toMatch(/^(UTC|GMT|Etc\/.*|Z)$/i);
+    // In parallel, so a pool hands out several connections.
+    const rows = (await Promise.all(Array.from({ length: 5 }, () => sql.query("SELECT current_setting('TimeZone') AS tz, extract(timezone FROM now())::int AS offset_s")))).flat() as { tz: string; offset_s: number }[];
+    for (const row of rows) {
+      expect(row.tz).toBe(zone);
+      expect(row.offset_s).not.toBe(0);
+    }
+    // workerd inherits TZ from the harness too: a zone-less timestamp string parsed as local time is off.
+    expect(inject("nodeTimeZone")).not.toMatch(/^(UTC|GMT|Etc\/.*|Z)$/i);
+    expect(new Date(2026, 0, 15).getTimezoneOffset()).not.toBe(0);
   });
 
   it("has the schema from migrations/, recorded as drizzle does", async () => {

@@ -1,7 +1,7 @@
 /**
  * One real sign-in from Node through the local OpenID provider:
  *   GET /auth/signin/local?redirect_to=<SPA>  → 302 to the provider (+ transaction cookie)
- *   provider login and consent forms          → 302 to /auth/callback/local?code=…
+ *   provider login form (one step)            → 302 to /auth/callback/local?code=…
  *   GET /auth/callback/local (+ cookie)       → 302 to the SPA with the session cookies
  * Each leg is timed, so the worker's share can be told from the provider's.
  */
@@ -23,7 +23,7 @@ export interface SignedIn {
   sessionJwt: string;
   /** The refresh token (`__Host-gh_refresh`). */
   refreshToken: string;
-  /** Milliseconds: start (worker), provider (login + consent), callback (worker: code exchange + 1 DB write). */
+  /** Milliseconds: start (worker), provider (login), callback (worker: code exchange + 1 DB write). */
   legsMs: { start: number; provider: number; callback: number };
 }
 

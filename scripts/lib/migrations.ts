@@ -21,7 +21,7 @@ export type MigrationTarget =
       fetchEndpoint?: string;
     };
 
-interface JournalEntry {
+export interface JournalEntry {
   idx: number;
   when: number;
   tag: string;
@@ -77,7 +77,8 @@ async function applyWith(sql: NeonQueryFunction<false, false>, migrationsDir: st
   return appliedNow;
 }
 
-async function readJournal(migrationsDir: string): Promise<JournalEntry[]> {
+/** The journal's entries in the order they apply. */
+export async function readJournal(migrationsDir: string): Promise<JournalEntry[]> {
   const text = await readFile(join(migrationsDir, "meta", "_journal.json"), "utf8");
   const journal = JSON.parse(text) as { entries?: JournalEntry[] };
   if (!Array.isArray(journal.entries)) throw new Error(`${migrationsDir}/meta/_journal.json has no entries`);
@@ -89,7 +90,7 @@ async function readJournal(migrationsDir: string): Promise<JournalEntry[]> {
  * drizzle's readMigrationFiles; statements are split on drizzle-kit's
  * breakpoint marker (Neon runs one statement per query).
  */
-async function readMigration(migrationsDir: string, tag: string): Promise<{ statements: string[]; hash: string }> {
+export async function readMigration(migrationsDir: string, tag: string): Promise<{ statements: string[]; hash: string }> {
   const text = await readFile(join(migrationsDir, `${tag}.sql`), "utf8");
   return {
     hash: createHash("sha256").update(text).digest("hex"),

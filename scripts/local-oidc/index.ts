@@ -1,13 +1,14 @@
 /**
  * A local OpenID provider for development and tests: panva's certified
- * `oidc-provider` with its development login (any username, no password),
- * on http://localhost. Signing keys are generated at startup (nothing on
+ * `oidc-provider` with a one-step development login (any username, no
+ * password, no consent screen: ./interactions.ts), on http://localhost. Signing keys are generated at startup (nothing on
  * disk); PKCE is required; id_tokens carry email and email_verified.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Provider, { type Configuration } from "oidc-provider";
+import { handleInteraction } from "./interactions.js";
 
 export interface LocalOidcClient {
   client_id: string;
@@ -70,7 +71,8 @@ export async function startLocalOidcProvider(options: { port: number; host?: str
     // Put the scope's claims in the id_token too, as Google does.
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    features: { devInteractions: { enabled: true } },
+    features: { devInteractions: { enabled: false } },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     jwks: { keys: signingKeys() },
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     ttl: { AccessToken: 3600, AuthorizationCode: 600, IdToken: 3600, Interaction: 600, Session: 86400, Grant: 86400, RefreshToken: 86400 },
@@ -81,9 +83,22 @@ export async function startLocalOidcProvider(options: { port: number; host?: str
     },
   };
   const provider = new Provider(issuer, configuration);
-  // The development login is the point here; its console warning is noise.
   provider.on("server_error", (_ctx, error) => console.error("local-oidc server_error:", error.message));
-  server.on("request", provider.callback());
+  const callback = provider.callback();
+  server.on("request", (req, res) => {
+    handleInteraction(provider, req, res)
+      .then((handled) => {
+        if (!handled) callback(req, res);
+      })
+      .catch((error: unknown) => {
+        // An expired or unknown interaction (a stale tab): say so, no stack.
+        if (!res.headersSent) {
+          res.statusCode = 400;
+          res.setHeader("content-type", "text/plain; charset=utf-8");
+        }
+        res.end(`local provider: ${error instanceof Error ? error.message : "interaction failed"}; start the sign-in again.`);
+      });
+  });
 
   return {
     issuer,

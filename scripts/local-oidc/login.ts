@@ -1,7 +1,7 @@
 /**
  * Signs in at the local OpenID provider (scripts/local-oidc) the way a
  * browser would: follows redirects by hand, keeps the provider's cookies,
- * and submits the development login and consent forms. Web-standard fetch
+ * and submits the one-step development login form (a username only). Web-standard fetch
  * only, so the same code runs in Node (`npm run bench`) and inside workerd
  * (tests, through test/helpers/oidc-login.ts).
  *
@@ -10,7 +10,7 @@
  * callback.searchParams.get("code"); // the authorization code for gatehouse
  */
 
-/** login → consent → callback takes 5–6 hops; more means a loop. */
+/** authorize → login form → callback takes about 4 hops; more means a loop. */
 const MAX_STEPS = 12;
 
 interface Step {
@@ -22,7 +22,7 @@ interface Step {
 /**
  * Returns the URL the provider sends the browser back to (gatehouse's
  * callback, with `code`, `state` and `iss`, or an `error`) once `username`
- * has signed in and consented.
+ * has signed in.
  *
  * @example
  * const callback = await loginAtLocalProvider("http://localhost:9010/auth?client_id=…", "alice");
@@ -57,10 +57,7 @@ export async function loginAtLocalProvider(authorizationUrl: string, username: s
     // The provider's pages hold no secrets of ours; a short excerpt says what went wrong.
     if (res.status !== 200 || !form) throw new Error(`local provider: unexpected HTTP ${res.status} at ${step.url.pathname}: ${page.slice(0, 200)}`);
     const body = new URLSearchParams(form.hidden);
-    if (form.hidden.prompt === "login") {
-      body.set("login", username);
-      body.set("password", "any");
-    }
+    if (form.hidden.prompt === "login") body.set("login", username);
     step = { url: new URL(form.action, step.url), method: "POST", body };
   }
   throw new Error("local provider: too many steps without reaching the callback");

@@ -27,11 +27,33 @@ declare module "oidc-provider" {
     ttl?: Record<string, number>;
     clientBasedCORS?: (ctx: unknown, origin: string, client: unknown) => boolean;
     renderError?: (ctx: KoaContextLike, out: Record<string, unknown>, error: Error) => Promise<void>;
+    interactions?: { url: (ctx: unknown, interaction: { uid: string }) => string };
+  }
+
+  export interface InteractionDetails {
+    uid: string;
+    prompt: { name: "login" | "consent" | string };
+    params: Record<string, unknown>;
+    session?: { accountId?: string };
+    grantId?: string;
+  }
+
+  export interface Grant {
+    addOIDCScope(scope: string): void;
+    save(): Promise<string>;
+  }
+
+  export interface GrantConstructor {
+    new (properties: { accountId: string; clientId: string }): Grant;
+    find(id: string): Promise<Grant | undefined>;
   }
 
   export default class Provider {
     constructor(issuer: string, configuration?: Configuration);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: "server_error", listener: (ctx: unknown, error: Error) => void): this;
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
+    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+    Grant: GrantConstructor;
   }
 }

@@ -11,9 +11,9 @@ export class PgBackend implements Backend {
 
   private constructor(private readonly pool: pg.Pool) {}
 
-  /** Connects (and checks the connection) to `connectionString`. */
-  static async open(connectionString: string): Promise<PgBackend> {
-    const pool = new pg.Pool({ connectionString, max: 10 });
+  /** Connects (and checks the connection) to `connectionString`; every connection gets `timeZone` when given. */
+  static async open(connectionString: string, timeZone?: string): Promise<PgBackend> {
+    const pool = new pg.Pool({ connectionString, max: 10, ...(timeZone ? { options: `-c TimeZone=${timeZone}` } : {}) });
     // An idle client whose connection the server ends (restart, DROP DATABASE
     // WITH (FORCE) at test teardown) emits 'error' on the pool; unhandled, it
     // would crash the process. The pool discards that client by itself.

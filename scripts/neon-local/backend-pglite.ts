@@ -21,11 +21,15 @@ export class PgliteBackend implements Backend {
 
   private constructor(private readonly db: PGlite) {}
 
-  /** Opens PGlite at `dataDir`, or in memory when `dataDir` is undefined. */
-  static async open(dataDir: string | undefined): Promise<PgliteBackend> {
+  /**
+   * Opens PGlite at `dataDir`, or in memory when `dataDir` is undefined.
+   * PGlite has one connection, so `SET TimeZone` holds for every query.
+   */
+  static async open(dataDir: string | undefined, timeZone?: string): Promise<PgliteBackend> {
     if (dataDir) mkdirSync(dataDir, { recursive: true });
     const db = dataDir ? new PGlite(dataDir) : new PGlite();
     await db.waitReady;
+    if (timeZone) await db.exec(`SET TimeZone TO '${timeZone}'`);
     return new PgliteBackend(db);
   }
 

@@ -32,6 +32,12 @@ export interface NeonLocalOptions {
   host?: string;
   /** Receives one line per request (no SQL, params or values). */
   log?: RequestLogger;
+  /**
+   * The Postgres session `TimeZone` of every connection (an IANA name). The
+   * tests use a non-UTC zone so that a `timestamp` column where
+   * `timestamptz` belongs goes red (F11); default: the server's setting.
+   */
+  timeZone?: string;
 }
 
 /** A running neon-local endpoint. */
@@ -94,9 +100,12 @@ export async function startNeonLocal(options: NeonLocalOptions = {}): Promise<Ne
 }
 
 function openBackend(options: NeonLocalOptions): Promise<Backend> {
+  if (options.timeZone !== undefined && !/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(options.timeZone)) {
+    throw new Error("neon-local: timeZone must be an IANA zone name such as Asia/Kathmandu");
+  }
   if ((options.backend ?? "pglite") === "pg") {
     if (!options.pgUrl) throw new Error("neon-local: backend pg needs pgUrl");
-    return PgBackend.open(options.pgUrl);
+    return PgBackend.open(options.pgUrl, options.timeZone);
   }
-  return PgliteBackend.open(options.memory ? undefined : (options.dataDir ?? ".data/pglite"));
+  return PgliteBackend.open(options.memory ? undefined : (options.dataDir ?? ".data/pglite"), options.timeZone);
 }

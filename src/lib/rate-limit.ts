@@ -9,6 +9,15 @@ import { GatehouseError } from "../error";
 const RETRY_AFTER_SECONDS = "60";
 
 /**
+ * The binding key of one address in one bucket.
+ *
+ * @example rateLimitKey("refresh", "198.51.100.7"); // "refresh:198.51.100.7"
+ */
+export function rateLimitKey(bucket: string, ip: string | undefined): string {
+  return `${bucket}:${ip ?? "unknown"}`;
+}
+
+/**
  * Throws 429 `RateLimited` with `Retry-After` when `ip` is over the limit in `bucket`.
  *
  * @example
@@ -16,7 +25,7 @@ const RETRY_AFTER_SECONDS = "60";
  */
 export async function enforceRateLimit(limiter: RateLimit, bucket: string, ip: string | undefined): Promise<void> {
   // Cloudflare sets CF-Connecting-IP at the edge; a client cannot forge it there.
-  const { success } = await limiter.limit({ key: `${bucket}:${ip ?? "unknown"}` });
+  const { success } = await limiter.limit({ key: rateLimitKey(bucket, ip) });
   if (!success) {
     throw new GatehouseError("RateLimited", "Too many requests from this address.", { headers: { "Retry-After": RETRY_AFTER_SECONDS } });
   }

@@ -4,7 +4,7 @@ import { Layout } from "./layout";
 
 /** Plain-language explanation and what to try, per stable error code. */
 export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; tryThis: string }> = {
-  Configuration: { title: "Server configuration problem", explain: "This sign-in service is not fully configured.", tryThis: "If you run it, fix the variables listed below and redeploy. Otherwise tell its operator." },
+  Configuration: { title: "Server configuration problem", explain: "This sign-in service is not fully configured.", tryThis: "If you run it, fix the variables listed above and redeploy. Otherwise tell its operator." },
   OAuthSignin: { title: "Could not start sign-in", explain: "The sign-in request could not be sent to the provider.", tryThis: "Go back and try again." },
   OAuthCallback: { title: "Sign-in failed", explain: "The provider's answer could not be verified.", tryThis: "Start the sign-in again from the beginning." },
   StateInvalid: { title: "Sign-in link expired", explain: "This sign-in attempt expired, was already used, or was started in another browser.", tryThis: "Start the sign-in again in this browser." },
@@ -33,12 +33,14 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; try
 
 /**
  * The error page: the title, a plain-language explanation, what to try, the
- * stable code and a way back. Only the code (and, for configuration errors,
- * variable names and problem kinds) reaches it: never a message, stack or value.
+ * stable code and a way back (`backHref`, a same-origin path: e.g. the
+ * sign-in page with the app's return address). Only the code (and, for
+ * configuration errors, variable names, problem kinds and hints) reaches it:
+ * never a message, stack or value.
  *
  * @example <ErrorPage code="StateInvalid" />
  */
-export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigProblem[] }) {
+export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigProblem[]; backHref?: string }) {
   const text = ERROR_TEXT[props.code];
   return (
     <Layout title={text.title}>
@@ -49,7 +51,7 @@ export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigPr
           {props.problems.map((p) => (
             <li>
               <code>{p.variable}</code>: {p.problem.replaceAll("_", " ")}
-              {p.hint ? ` (${p.hint})` : ""}
+              {p.hint ? <> ({withCode(p.hint)})</> : ""}
             </li>
           ))}
         </ul>
@@ -61,10 +63,15 @@ export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigPr
         Error code: <code>{props.code}</code>
       </p>
       <p>
-        <a class="button" href="/auth/signin">
+        <a class="button" href={props.backHref?.startsWith("/") && !props.backHref.startsWith("//") ? props.backHref : "/auth/signin"}>
           Back to sign-in
         </a>
       </p>
     </Layout>
   );
+}
+
+/** A hint's `backticked` parts as <code>, the rest as text (both escaped). */
+function withCode(hint: string) {
+  return hint.split("`").map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part));
 }

@@ -14,13 +14,14 @@ const CSS = `
 *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg)}
 main{max-width:28rem;margin:3rem auto;padding:2rem;background:var(--card);border:1px solid var(--border);border-radius:12px}
 main.wide{max-width:46rem}
+@media (max-width:32rem){main{margin:.75rem;padding:1.25rem}}
 .brand{display:flex;align-items:center;gap:.5rem;margin:0 0 1.5rem;color:var(--muted);font-size:.9rem;font-weight:600;letter-spacing:.02em}
 h1{font-size:1.4rem;margin:0 0 1rem}h2{font-size:1.05rem;margin:1.75rem 0 .5rem;padding-top:1rem;border-top:1px solid var(--border)}
 p{margin:.5rem 0}.muted{color:var(--muted)}code{font-size:.9em}small{color:var(--muted)}
 a{color:var(--accent)}a:focus-visible,button:focus-visible{outline:3px solid var(--accent);outline-offset:2px;border-radius:4px}
 ul{padding-left:1.2rem}ul.plain{list-style:none;padding:0;margin:0}
-ul.plain>li{display:flex;align-items:center;gap:.75rem;padding:.6rem 0;border-bottom:1px solid var(--border)}
-ul.plain>li:last-child{border-bottom:0}.grow{flex:1;min-width:0;overflow-wrap:anywhere}
+ul.plain>li{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem .75rem;padding:.6rem 0;border-bottom:1px solid var(--border)}
+ul.plain>li:last-child{border-bottom:0}.grow{flex:1 1 12rem;min-width:0;overflow-wrap:break-word}
 .button{display:flex;align-items:center;gap:.75rem;width:100%;padding:.65rem 1rem;margin:.5rem 0;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg);font:inherit;text-align:left;text-decoration:none;cursor:pointer}
 .button:hover{border-color:var(--accent)}
 .button:focus-visible{outline:3px solid var(--accent);outline-offset:2px}

@@ -13,6 +13,8 @@ export interface RenderErrorOptions {
   status?: number;
   extra?: Record<string, unknown>;
   headers?: Record<string, string>;
+  /** The error page's way back (a same-origin path); JSON bodies never carry it. */
+  backHref?: string;
 }
 
 /** @example return renderError(c.req.raw, "StateInvalid"); */
@@ -22,7 +24,7 @@ export function renderError(request: Request, code: ErrorCode, options: RenderEr
   headers.set("Cache-Control", "no-store");
   if (wantsHtml(request)) {
     const problems = options.extra?.problems as readonly ConfigProblem[] | undefined;
-    const html = "<!doctype html>" + String(<ErrorPage code={code} problems={problems} />);
+    const html = "<!doctype html>" + String(<ErrorPage code={code} problems={problems} backHref={options.backHref} />);
     headers.set("Content-Type", "text/html; charset=utf-8");
     for (const [k, v] of Object.entries(HTML_SECURITY_HEADERS)) headers.set(k, v);
     return new Response(html, { status, headers });

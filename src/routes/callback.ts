@@ -159,6 +159,8 @@ async function checkCallback(
     if (!(await deleteTransaction(c.var.kv, stateHash))) log("warn", "transaction_delete_failed", { provider: provider.id });
     throw new GatehouseError(providerError === "access_denied" ? "AccessDenied" : "OAuthCallback", "The provider did not sign you in.", {
       extra: { provider: provider.id, providerError },
+      // Cancelled at the provider: the way back keeps the app's return address.
+      backHref: `/auth/signin?redirect_to=${encodeURIComponent(transaction.redirectTo)}`,
     });
   }
   const code = params.get("code");

@@ -29,7 +29,7 @@ export const wellKnown = new Hono<AppEnv>()
         subject_types_supported: ["public"],
         id_token_signing_alg_values_supported: ["ES256"],
         access_token_signing_alg_values_supported: ["ES256"],
-        claims_supported: ["iss", "sub", "aud", "exp", "iat", "jti", "sid", "scope", "client_id"],
+        claims_supported: ["iss", "sub", "aud", "exp", "iat", "jti", "sid", "scope", "client_id", "org", "roles"],
       },
       200,
       { "Cache-Control": DISCOVERY_CACHE },

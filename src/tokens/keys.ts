@@ -74,7 +74,7 @@ export function keyRingFor(signingKeys: readonly SigningJwk[]): Promise<KeyRing>
     ring = importRing(signingKeys);
     rings.set(cacheKey, ring);
     // A failed import is not cached: the operator may fix the secret without a redeploy.
-    void ring.catch(() => rings.delete(cacheKey));
+    ring.catch(() => rings.delete(cacheKey));
   }
   ringsByArray.set(signingKeys, ring);
   void ring.catch(() => ringsByArray.delete(signingKeys));

@@ -3,6 +3,7 @@
  * framing), nosniff and a referrer policy; no page contains a script.
  */
 import { describe, expect, it } from "vitest";
+import { callWorker } from "../helpers/sessions";
 import { getPage, signedInUser } from "./helpers";
 
 function expectHtmlSecurityHeaders(res: Response): void {
@@ -29,6 +30,26 @@ describe("HTML security headers", () => {
     expect(html).toContain('href="/auth/signin/github?redirect_to=https%3A%2F%2Fapp.example.com%2F"');
     // The inline stylesheet is a constant: not HTML-escaped (a `>` selector must stay `>`).
     expect(html).toContain("ul.plain>li");
+  });
+
+  it("root page: says what this is and links sign-in, account and the docs; same headers, no script", async () => {
+    const res = await getPage("/");
+    expect(res.status).toBe(200);
+    expectHtmlSecurityHeaders(res);
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const html = await res.text();
+    expect(html).not.toMatch(/<script/i);
+    expect(html).toContain("<h1>");
+    expect(html).toMatch(/sign-in service/i);
+    expect(html).toContain('href="/auth/signin"');
+    expect(html).toContain('href="/account"');
+    expect(html).toContain('href="/.well-known/openid-configuration"');
+    expect(html).toContain('href="/.well-known/jwks.json"');
+    // Only GET and HEAD: anything else is 405 with Allow.
+    const post = await callWorker("/", { method: "POST", headers: { accept: "text/html" } });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
   });
 
   it("sign-in page (signed in): who you are, the account link and a sign-out form; Origin-preserving referrer policy", async () => {

@@ -61,30 +61,20 @@ export async function newContext(browser: Browser, options: BrowserContextOption
 }
 
 /**
- * Completes the local provider's development login (any username; the
- * password field is required but ignored) and its consent screen, whichever
- * of them shows up, until the browser leaves the provider.
+ * Completes the local provider's one-step development login (a username,
+ * nothing else: no password, no consent screen).
  *
  * @example
  * await loginAtProvider(page, stack.oidcUrl, "alice");
  */
 export async function loginAtProvider(page: Page, oidcUrl: string, username: string): Promise<void> {
-  for (let step = 0; step < 4; step++) {
-    await page.waitForLoadState("domcontentloaded");
-    const before = page.url();
-    if (!before.startsWith(oidcUrl)) return;
-    const left = page.waitForURL((url) => url.href !== before, { waitUntil: "domcontentloaded" });
-    const login = page.locator('input[name="login"]');
-    if (await login.count()) {
-      await login.fill(username);
-      await page.locator('input[name="password"]').fill("any");
-      await page.getByRole("button", { name: "Sign-in" }).click();
-    } else {
-      await page.getByRole("button", { name: "Continue" }).click();
-    }
-    await left;
-  }
-  throw new Error(`still at the provider after 4 steps: ${page.url()}`);
+  await page.waitForLoadState("domcontentloaded");
+  const before = page.url();
+  if (!before.startsWith(oidcUrl)) return;
+  const left = page.waitForURL((url) => !url.href.startsWith(oidcUrl), { waitUntil: "domcontentloaded" });
+  await page.locator('input[name="login"]').fill(username);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await left;
 }
 
 /**
@@ -105,4 +95,94 @@ export function expectHtmlSecurityHeaders(headers: Record<string, string>): void
   expect(headers["content-security-policy"]).toContain("script-src 'none'");
   expect(headers["content-security-policy"]).toContain("frame-ancestors 'none'");
   expect(headers["x-content-type-options"]).toBe("nosniff");
+}
+
+/** A phone-sized viewport: the layout checks run at this width. */
+export const PHONE = { width: 390, height: 844 } as const;
+
+/**
+ * Layout facts of the current page at its viewport: whether anything scrolls
+ * sideways, the gap between `main` and the viewport edges, and how many
+ * lines the text of each selector's first match takes.
+ *
+ * @example
+ * const facts = await layoutFacts(page, ["#status"]);
+ */
+export async function layoutFacts(page: Page, lineSelectors: readonly string[] = []): Promise<{ overflows: boolean; mainGap: number; lines: Record<string, number> }> {
+  return page.evaluate((selectors) => {
+    const main = document.querySelector("main")!.getBoundingClientRect();
+    const lines: Record<string, number> = {};
+    for (const selector of selectors) {
+      const el = document.querySelector(selector);
+      if (!el) {
+        lines[selector] = -1;
+        continue;
+      }
+      const range = document.createRange();
+      range.selectNodeContents(el);
+      lines[selector] = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+    }
+    return {
+      overflows: document.documentElement.scrollWidth > window.innerWidth,
+      mainGap: Math.min(main.left, window.innerWidth - main.right),
+      lines,
+    };
+  }, lineSelectors);
+}
+
+/**
+ * WCAG contrast ratio of `selector`'s text colour against the first opaque
+ * background behind it.
+ *
+ * @example
+ * expect(await contrastRatio(page, "#status")).toBeGreaterThanOrEqual(4.5);
+ */
+export async function contrastRatio(page: Page, selector: string): Promise<number> {
+  return page.evaluate((sel) => {
+    const rgb = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
+    const luminance = ([r, g, b]: number[]) => {
+      const lin = (c: number) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+      return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+    };
+    const el = document.querySelector(sel)!;
+    const fg = rgb(getComputedStyle(el).color);
+    let node: Element | null = el;
+    // Nothing opaque behind it: the canvas, which follows the colour scheme.
+    let bg = matchMedia("(prefers-color-scheme: dark)").matches ? [18, 18, 18] : [255, 255, 255];
+    while (node) {
+      const c = rgb(getComputedStyle(node).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) {
+        bg = c.slice(0, 3);
+        break;
+      }
+      node = node.parentElement;
+    }
+    const [a, b] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+    return (a! + 0.05) / (b! + 0.05);
+  }, selector);
+}
+
+/**
+ * Whether every occurrence of `text` in the page's text is laid out on one
+ * line (a word broken mid-way spans two). Fails when the text is absent.
+ *
+ * @example
+ * expect(await onOneLine(page, "alice@local.test")).toBe(true);
+ */
+export async function onOneLine(page: Page, text: string): Promise<boolean> {
+  return page.evaluate((needle) => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    let found = 0;
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const at = node.textContent?.indexOf(needle) ?? -1;
+      if (at < 0) continue;
+      found++;
+      const range = document.createRange();
+      range.setStart(node, at);
+      range.setEnd(node, at + needle.length);
+      if (new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size !== 1) return false;
+    }
+    if (found === 0) throw new Error(`text not on the page: ${needle}`);
+    return true;
+  }, text);
 }

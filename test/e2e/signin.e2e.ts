@@ -8,7 +8,7 @@ import { copyFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { expectHtmlSecurityHeaders, launchBrowser, loginAtProvider, newContext, screenshot, type PageWatch } from "./browser";
+import { contrastRatio, expectHtmlSecurityHeaders, launchBrowser, layoutFacts, loginAtProvider, newContext, onOneLine, PHONE, screenshot, type PageWatch } from "./browser";
 
 const stack = inject("stack");
 const USER = `alice-${Date.now().toString(36)}`;
@@ -50,9 +50,13 @@ afterAll(async () => {
 });
 
 describe("sign-in, sessions and revocation in the browser", () => {
-  it("the SPA starts signed out (its token call answers 401)", async () => {
+  it("the SPA starts signed out (its token call answers 401), offers only Sign in, and says so when asked", async () => {
     await laptop.page.goto(stack.spaUrl);
     expect(await spaStatus(laptop.page)).toBe("signed out");
+    expect(await laptop.page.locator("#signin").isVisible()).toBe(true);
+    expect(await laptop.page.locator("#call").isVisible()).toBe(false);
+    expect(await laptop.page.locator("#signout").isVisible()).toBe(false);
+    expect(await laptop.page.locator("#result").textContent()).toContain("Not signed in");
   });
 
   it("the sign-in page shows the provider; screenshot", async () => {
@@ -69,9 +73,13 @@ describe("sign-in, sessions and revocation in the browser", () => {
     await laptop.page.getByRole("link", { name: "Continue with Local" }).click();
     await loginAtProvider(laptop.page, stack.oidcUrl, USER);
     await laptop.page.waitForURL(`${stack.spaUrl}/`);
-    expect(await spaStatus(laptop.page)).toMatch(/^signed in as [0-9a-f-]{36}$/);
+    // The name, from gatehouse's /auth/session; the API answers with the user id.
+    expect(await spaStatus(laptop.page)).toBe(`signed in as ${USER}`);
     const answer = JSON.parse((await laptop.page.locator("#result").textContent()) ?? "{}") as { hello?: string };
     expect(answer.hello).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await laptop.page.locator("#signin").isVisible()).toBe(false);
+    expect(await laptop.page.locator("#call").isVisible()).toBe(true);
+    expect(await laptop.page.locator("#signout").isVisible()).toBe(true);
     // The session cookies are gatehouse's, HttpOnly and invisible to the SPA's script.
     expect(await laptop.page.evaluate(() => document.cookie)).toBe("");
     // Cookies belong to a host, not a port: the provider's own cookies share `localhost` in development.
@@ -79,6 +87,30 @@ describe("sign-in, sessions and revocation in the browser", () => {
     expect(ours.map((c) => c.name).sort()).toEqual(["__Host-gh_refresh", "__Host-gh_session"]);
     expect(ours.every((c) => c.httpOnly && c.secure && c.sameSite === "Lax")).toBe(true);
     await screenshot(laptop.page, "spa-signed-in");
+  });
+
+  it("at 390 px the SPA fits (the JSON wraps) and its status colours pass WCAG AA in light and dark", async () => {
+    await laptop.page.setViewportSize(PHONE);
+    try {
+      for (const colorScheme of ["light", "dark"] as const) {
+        await laptop.page.emulateMedia({ colorScheme });
+        const facts = await layoutFacts(laptop.page);
+        expect(facts.overflows).toBe(false);
+        expect(facts.mainGap).toBeGreaterThanOrEqual(8);
+        // The JSON wraps instead of scrolling sideways inside its box.
+        expect(await laptop.page.locator("#result").evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+        expect(await contrastRatio(laptop.page, "#status")).toBeGreaterThanOrEqual(4.5);
+        await screenshot(laptop.page, `spa-signed-in-390-${colorScheme}`);
+      }
+      await laptop.page.locator("#status").evaluate((el) => (el.dataset.state = "signed-out"));
+      for (const colorScheme of ["light", "dark"] as const) {
+        await laptop.page.emulateMedia({ colorScheme });
+        expect(await contrastRatio(laptop.page, "#status")).toBeGreaterThanOrEqual(4.5);
+      }
+    } finally {
+      await laptop.page.emulateMedia({ colorScheme: null });
+      await laptop.page.setViewportSize({ width: 720, height: 640 });
+    }
   });
 
   it("the account page lists this session as this device", async () => {
@@ -89,6 +121,28 @@ describe("sign-in, sessions and revocation in the browser", () => {
     await expect.poll(() => laptop.page.locator("li[data-session]").first().textContent()).toContain("this device");
     expect(await laptop.page.getByText(USER, { exact: false }).count()).toBeGreaterThan(0);
     await screenshot(laptop.page, "account");
+  });
+
+  it("at 390 px the account page fits: the card keeps a margin, the email and the method name stay whole", async () => {
+    await laptop.page.setViewportSize(PHONE);
+    try {
+      const facts = await layoutFacts(laptop.page);
+      expect(facts.overflows).toBe(false);
+      expect(facts.mainGap).toBeGreaterThanOrEqual(8);
+      // Whole words: the email (profile and sign-in method rows) and the method's name.
+      expect(await onOneLine(laptop.page, `${USER}@local.test`)).toBe(true);
+      const method = laptop.page.locator("section[aria-labelledby=methods] li").first();
+      expect(await method.locator(".grow").evaluate((el) => {
+        const range = document.createRange();
+        range.selectNodeContents(el.firstChild!);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      })).toBe(1);
+      // The badge keeps its size.
+      expect((await method.locator(".badge").boundingBox())!.width).toBeGreaterThanOrEqual(27);
+      await screenshot(laptop.page, "account-390");
+    } finally {
+      await laptop.page.setViewportSize({ width: 720, height: 640 });
+    }
   });
 
   it("a second browser signs in as the same user and revokes the first browser's session from /account", async () => {

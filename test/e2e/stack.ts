@@ -82,6 +82,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       GATEHOUSE_API_PORT: String(api),
       GATEHOUSE_INSPECTOR_PORT: String(inspector),
       WRANGLER_SEND_METRICS: "false",
+      // Never UTC (F11): the stack's Node processes and workerd inherit it.
+      TZ: "America/St_Johns",
       ...(options.pgUrl ? { GATEHOUSE_PG_URL: options.pgUrl } : {}),
     },
   });

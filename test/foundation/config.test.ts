@@ -94,5 +94,18 @@ describe("configuration", () => {
     expect(html).toContain("GOOGLE_CLIENT_SECRET");
     expect(html).not.toContain("google-secret-value");
     expect(html).not.toMatch(/at .*\.ts:\d+/);
+    // The list comes first, so the advice points up to it; hints show code as code, never raw backticks.
+    const list = html.indexOf("GITHUB_CLIENT_SECRET");
+    expect(html.indexOf("listed above")).toBeGreaterThan(list);
+    expect(html).not.toContain("listed below");
+    expect(html).not.toContain("`");
+  });
+
+  it("renders a hint's `code` as <code> on the configuration page", async () => {
+    const broken = { ...baseEnv(), AUTH_SERVICE_CLIENTS: "not json" };
+    const html = await (await createApp().request("https://auth.example.com/auth/error?code=Configuration", { headers: { accept: "text/html" } }, broken)).text();
+    expect(html).toContain("AUTH_SERVICE_CLIENTS");
+    expect(html).toContain("<code>npm run service-client:generate</code>");
+    expect(html).not.toContain("`");
   });
 });

@@ -1,7 +1,12 @@
-/** The cron handler deletes expired sessions and old consumed states, in one round trip, and logs counts. */
+/**
+ * The cron handler deletes expired and revoked sessions and old consumed
+ * states, in one round trip, and logs counts (F15). The cron trigger itself
+ * is read from wrangler.toml by wrangler's own parser (test/global-setup.ts):
+ * a deployment without it would never clean up.
+ */
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, inject, it, vi } from "vitest";
 import worker from "../../src/index";
 import { runHousekeeping } from "../../src/housekeeping";
 import { scopedEnv } from "../helpers/app";
@@ -14,11 +19,12 @@ async function seedUser(): Promise<string> {
   return u!.id;
 }
 
-async function insertSession(userId: string, expiresAgo: string, revoked = false): Promise<string> {
+/** A session that expired `expiresAgo` ago (negative: expires later), revoked `revokedAgo` ago when given. */
+async function insertSession(userId: string, expiresAgo: string, revokedAgo: string | null = null): Promise<string> {
   const [s] = await rawSql<{ id: string }>(
     `INSERT INTO sessions (user_id, secret_hash, expires_at, absolute_expires_at, revoked_at)
-     VALUES ($1, repeat('b', 64), now() - $2::interval, now() + interval '30 days', CASE WHEN $3 THEN now() - $2::interval END) RETURNING id`,
-    [userId, expiresAgo, revoked],
+     VALUES ($1, repeat('b', 64), now() - $2::interval, now() + interval '30 days', now() - $3::interval) RETURNING id`,
+    [userId, expiresAgo, revokedAgo],
   );
   return s!.id;
 }
@@ -32,7 +38,10 @@ describe("scheduled housekeeping", () => {
   it("deletes long-expired and long-revoked sessions and old consumed states, keeps the rest", async () => {
     const userId = await seedUser();
     const oldExpired = await insertSession(userId, "8 days");
-    const oldRevoked = await insertSession(userId, "9 days", true);
+    const oldRevoked = await insertSession(userId, "9 days", "9 days");
+    // Revoked long ago but its refresh window has not run out: revocation alone must get it cleaned.
+    const oldRevokedUnexpired = await insertSession(userId, "-1 day", "8 days");
+    const recentRevoked = await insertSession(userId, "-1 day", "1 hour");
     const recentExpired = await insertSession(userId, "1 hour");
     const live = await insertSession(userId, "-1 day");
     const oldState = "c".repeat(56) + crypto.randomUUID().replaceAll("-", "").slice(0, 8);
@@ -42,26 +51,42 @@ describe("scheduled housekeeping", () => {
     await resetStats(SCOPE);
     const counts = await runHousekeeping(scopedEnv(SCOPE), new Date());
     expect((await stats(SCOPE)).requests).toBe(1);
-    expect(counts!.sessions).toBeGreaterThanOrEqual(2);
+    expect(counts!.sessions).toBeGreaterThanOrEqual(3);
     expect(counts!.states).toBeGreaterThanOrEqual(1);
 
     expect(await exists("sessions", "id", oldExpired)).toBe(false);
     expect(await exists("sessions", "id", oldRevoked)).toBe(false);
+    expect(await exists("sessions", "id", oldRevokedUnexpired)).toBe(false);
+    expect(await exists("sessions", "id", recentRevoked)).toBe(true);
     expect(await exists("sessions", "id", recentExpired)).toBe(true);
     expect(await exists("sessions", "id", live)).toBe(true);
     expect(await exists("oauth_consumed_states", "state_hash", oldState)).toBe(false);
     expect(await exists("oauth_consumed_states", "state_hash", freshState)).toBe(true);
   });
 
-  it("runs through the Worker's scheduled export and logs the counts", async () => {
-    const logs = vi.spyOn(console, "log");
-    const ctx = createExecutionContext();
-    worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron: "17 * * * *" }), env, ctx);
-    await waitOnExecutionContext(ctx);
-    const line = logs.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"event":"housekeeping"'));
-    expect(line).toBeDefined();
-    expect(JSON.parse(line!)).toMatchObject({ deletedSessions: expect.any(Number), deletedStates: expect.any(Number) });
-    logs.mockRestore();
+  it("wrangler.toml declares a cron trigger, at least daily", () => {
+    const crons = inject("wranglerCrons");
+    expect(crons.length).toBeGreaterThanOrEqual(1);
+    // Five fields; the hour and day fields leave it running every day.
+    for (const cron of crons) expect(cron).toMatch(/^\S+ (\*|\*\/\d+|[\d,]+) \* \* \*$/);
+  });
+
+  it("runs for each configured cron through the Worker's scheduled export and logs the counts", async () => {
+    const crons = inject("wranglerCrons");
+    expect(crons.length).toBeGreaterThanOrEqual(1);
+    for (const cron of crons) {
+      const logs = vi.spyOn(console, "log");
+      const userId = await seedUser();
+      const stale = await insertSession(userId, "-1 day", "8 days");
+      const ctx = createExecutionContext();
+      worker.scheduled(createScheduledController({ scheduledTime: Date.now(), cron }), env, ctx);
+      await waitOnExecutionContext(ctx);
+      const line = logs.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"event":"housekeeping"'));
+      logs.mockRestore();
+      expect(line).toBeDefined();
+      expect(JSON.parse(line!)).toMatchObject({ deletedSessions: expect.any(Number), deletedStates: expect.any(Number) });
+      expect(await exists("sessions", "id", stale)).toBe(false);
+    }
   });
 
   it("fails loudly, naming the variables, when the configuration is broken", async () => {

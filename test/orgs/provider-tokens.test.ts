@@ -292,6 +292,34 @@ describe("POST /api/orgs/:org/members/:userId/provider-tokens/:provider (service
     expect((await post(a.org.slug, a.owner.id)).status).toBe(404);
   });
 
+  const readUserTokenAs = (e: Env, org: { slug: string }, userId: string) =>
+    call(`/api/orgs/${org.slug}/members/${userId}/provider-tokens/facebook`, { method: "POST", headers: { authorization: basic("crm") } }, { env: e });
+
+  it("after a disconnect the backend no longer gets the token, and nothing is audited (F13)", async () => {
+    const { org, owner, token } = await connectedOrg(1);
+    const e = await serviceEnv("svc-user-disconnected", [{ id: "crm", orgs: [org.slug] }]);
+    expect((await readUserTokenAs(e, org, owner.id)).status).toBe(200);
+    expect((await api(token, "POST", `/api/orgs/${org.slug}/providers/facebook/disconnect`)).status).toBe(200);
+    expect(await countRows("provider_tokens", "org_id = $1 AND token_type = 'user' AND deleted_at IS NOT NULL", [org.id])).toBe(1);
+    const reads = async () => (await auditRows(org.id)).filter((a) => a.action === "provider_token.read").length;
+    const auditedBefore = await reads();
+    const res = await readUserTokenAs(e, org, owner.id);
+    expect(res.status).toBe(404);
+    expect(await res.text()).not.toContain("user-token-");
+    expect(await reads()).toBe(auditedBefore);
+  });
+
+  it("after reconnects the backend gets the newest token, never a soft-deleted one (F13)", async () => {
+    const { org, owner, account } = await connectedOrg(1);
+    const e = await serviceEnv("svc-user-reconnected", [{ id: "crm", orgs: [org.slug] }]);
+    await connect(org.id, owner.id, account, [], "user-token-2");
+    await connect(org.id, owner.id, account, [], "user-token-3");
+    expect(await countRows("provider_tokens", "org_id = $1 AND token_type = 'user'", [org.id])).toBe(3);
+    const res = await readUserTokenAs(e, org, owner.id);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ accessToken: "user-token-3", tokenType: "user" });
+  });
+
   it("never returns a ciphertext moved into another org's row (AAD binds it)", async () => {
     const a = await connectedOrg(1);
     const b = await connectedOrg(1);

@@ -45,6 +45,37 @@ describe("local OpenID provider", () => {
     expect(tokens.expiresAt).toBeInstanceOf(Date);
   });
 
+  it("signs in in one step: a username form (no password), then straight back to the callback (no consent screen)", async () => {
+    const provider = local();
+    const jar: string[] = [];
+    const get = async (url: string | URL, init: RequestInit = {}) => {
+      const res = await fetch(url, { redirect: "manual", ...init, headers: { ...(init.headers as Record<string, string>), cookie: jar.join("; ") } });
+      for (const c of res.headers.getSetCookie()) jar.push(c.split(";")[0]!);
+      return res;
+    };
+    let res = await get((await provider.authorizationUrl(newRequest(provider))).href);
+    while (res.status === 302 || res.status === 303) {
+      const next = new URL(res.headers.get("location")!, issuer);
+      await res.body?.cancel();
+      res = await get(next);
+    }
+    const page = await res.text();
+    expect(res.status).toBe(200);
+    expect(page).toContain('name="login"');
+    expect(page).not.toMatch(/type="password"|name="password"/);
+    const action = /action="([^"]+)"/.exec(page)![1]!;
+    res = await get(new URL(action, issuer), { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "prompt=login&login=dora" });
+    for (let hops = 0; hops < 4 && new URL(res.headers.get("location") ?? "/", issuer).origin === issuer; hops++) {
+      await res.body?.cancel();
+      res = await get(new URL(res.headers.get("location")!, issuer));
+      // Only redirects from here on: never another form.
+      expect([302, 303]).toContain(res.status);
+    }
+    const callback = new URL(res.headers.get("location")!);
+    expect(callback.origin + callback.pathname).toBe("https://auth.example.com/auth/callback/local");
+    expect(callback.searchParams.get("code")).toBeTruthy();
+  });
+
   it("refuses a replayed code", async () => {
     const { provider, input } = await authorizeLocal("bob");
     await provider.completeSignIn(input);

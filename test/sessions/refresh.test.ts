@@ -227,7 +227,7 @@ describe("N refreshes with one token", () => {
 
 async function lockHolders(): Promise<number> {
   const [r] = await rawSql<{ n: number }>(
-    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE '%AS gatehouse_lock_holder%' AND pid <> pg_backend_pid()",
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%AS gatehouse_lock_holder%' AND pid <> pg_backend_pid()",
   );
   return r?.n ?? 0;
 }

@@ -5,6 +5,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { rawSql } from "../helpers/neon-local";
+import { requestUnsettled, signinEnv, wrapKv } from "../signin/helpers";
 import { callWorker, cookieHeader, createTestUser, resetRoundTrips, roundTrips, setCookies, signInAs, type TestSession } from "../helpers/sessions";
 
 const AUTH = "https://auth.example.com";
@@ -110,6 +111,41 @@ describe("POST /auth/signout", () => {
     expect(res.headers.getSetCookie()).toEqual([]);
     expect(await roundTrips()).toBe(0);
     expect(await revokedAt(s.sessionId)).toBeNull();
+  });
+
+  describe("the denylist write is part of the answer (F9)", () => {
+    const SCOPE = "s-signout-kv";
+    const post = (kv: KVNamespace, accept = "application/json") =>
+      requestUnsettled("/auth/signout", { method: "POST", headers: { cookie: s.cookieHeader, origin: AUTH, accept } }, signinEnv(SCOPE, kv));
+
+    it("answers only after KV accepted a slow denylist write", async () => {
+      const { kv, puts } = wrapKv(env.AUTH_KV, { putDelayMs: 200 });
+      const { response, settled } = post(kv);
+      const res = await response;
+      // Read at the moment the answer exists, before anything left running could finish.
+      const denied = await env.AUTH_KV.get(`deny:sid:${s.sessionId}`);
+      await settled();
+      expect(res.status).toBe(200);
+      expect(puts).toEqual([`deny:sid:${s.sessionId}`]);
+      expect(denied).toBe("1");
+    });
+
+    it.each([
+      ["JSON", "application/json"],
+      ["a browser form post", "text/html,application/xhtml+xml"],
+    ])("a failing denylist write is never silent (%s): 503 StorageUnavailable, not reported signed out", async (_, accept) => {
+      const { kv, puts } = wrapKv(env.AUTH_KV, { failPut: true });
+      const { response, settled } = post(kv, accept);
+      const res = await response;
+      await settled();
+      expect(puts).toEqual([`deny:sid:${s.sessionId}`]);
+      expect(res.status).toBe(503);
+      expect(res.headers.get("location")).toBeNull();
+      const body = await res.text();
+      expect(body).toContain("StorageUnavailable");
+      expect(body).not.toContain("signedOut");
+      expect(await env.AUTH_KV.get(`deny:sid:${s.sessionId}`)).toBeNull();
+    });
   });
 
   it("refuses GET with 405 and an unknown scope with 400", async () => {

@@ -135,6 +135,22 @@ describe("GET /auth/callback/:provider refuses before talking to the provider", 
     expect(body).not.toContain(flow.callbackUrl.searchParams.get("error_description") ?? "@@");
   });
 
+  it("after a cancel at the provider, the error page's way back keeps the return address", async () => {
+    const returnTo = "https://app.example.com/after?x=1";
+    const subject = String(Math.floor(Math.random() * 1e12));
+    const flow = await beginFlow("github", targetEnv, { authorizeError: "access_denied", user: { id: subject } }, `?redirect_to=${encodeURIComponent(returnTo)}`);
+    const res = await request(callbackPath(flow), { headers: { ...HTML, cookie: flow.cookie } }, targetEnv);
+    expect(res.status).toBe(403);
+    const html = await res.text();
+    expect(html).toContain("AccessDenied");
+    const back = /<a class="button" href="([^"]+)"/.exec(html)?.[1]?.replaceAll("&amp;", "&");
+    expect(back).toBe(`/auth/signin?redirect_to=${encodeURIComponent(returnTo)}`);
+    // JSON callers get no link, only the code.
+    const other = await beginFlow("github", targetEnv, { authorizeError: "access_denied", user: { id: `${subject}1` } }, `?redirect_to=${encodeURIComponent(returnTo)}`);
+    const json = await (await request(callbackPath(other), { headers: { cookie: other.cookie } }, targetEnv)).text();
+    expect(json).not.toContain("app.example.com");
+  });
+
   it("when the provider answers another error=, showing only a sanitized code", async () => {
     const flow = await githubFlow();
     const path = withParams(flow, { code: null, error: "<script>alert(1)</script>", error_description: "<img src=x onerror=alert(1)>" });

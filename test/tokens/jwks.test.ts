@@ -2,9 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { parseConfig, type SigningJwk } from "../../src/config";
 import { GatehouseError } from "../../src/error";
+import { signAccessToken } from "../../src/tokens/access-token";
 import { generateSigningJwk, keyRingFor } from "../../src/tokens/keys";
 import { TEST_SIGNING_KEYS } from "../bindings";
-import { callWorker } from "../helpers/sessions";
+import { callWorker, testConfig } from "../helpers/sessions";
 
 describe("GET /.well-known/jwks.json", () => {
   it("publishes every configured key with public members only, cacheable for 5 minutes", async () => {
@@ -30,6 +31,26 @@ describe("GET /.well-known/jwks.json", () => {
       token_endpoint: "https://auth.example.com/auth/token",
       id_token_signing_alg_values_supported: ["ES256"],
     });
+  });
+});
+
+describe("claims_supported", () => {
+  it("names every claim an access token can carry, the org ones included", async () => {
+    const { claims_supported } = (await (await callWorker("/.well-known/openid-configuration")).json()) as { claims_supported: string[] };
+    const config = testConfig();
+    const { token } = await signAccessToken(config, {
+      userId: crypto.randomUUID(),
+      sessionId: crypto.randomUUID(),
+      audience: config.allowedAudiences[0]!,
+      scope: "openid profile",
+      clientId: "https://app.example.com",
+      org: { id: crypto.randomUUID(), roles: ["admin"] },
+      now: new Date(),
+    });
+    const payload = JSON.parse(atob(token.split(".")[1]!.replaceAll("-", "+").replaceAll("_", "/"))) as Record<string, unknown>;
+    expect(payload).toHaveProperty("org");
+    expect(payload).toHaveProperty("roles");
+    for (const claim of Object.keys(payload)) expect(claims_supported).toContain(claim);
   });
 });
 
