@@ -31,5 +31,9 @@ export default defineConfig({
   ],
   test: {
     globalSetup: ["./test/global-setup.ts"],
+    // A hang detector, not a speed limit: real-Postgres concurrency tests on a
+    // loaded 2-core machine can take seconds; no test asserts on time.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

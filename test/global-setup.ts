@@ -21,10 +21,11 @@ import { startNeonLocal, type NeonLocal } from "../scripts/neon-local/index.js";
  * F11: the suite never runs in UTC, so a `timestamp` column where
  * `timestamptz` belongs shifts values and goes red. Postgres sessions use a
  * zone with an odd positive offset (comparisons with now() move); the
- * processes started from here (neon-local, the local OpenID provider, and
- * workerd, which inherits TZ) a negative one (a zone-less timestamp read back
- * is parsed as local time). Production Workers run in UTC; the tests must
- * not depend on it.
+ * processes started from here (neon-local, the local OpenID provider) a
+ * negative one (a zone-less timestamp read back is parsed as local time).
+ * workerd runs in UTC as production Workers do: Miniflare 5 starts it with
+ * TZ=UTC and the test plugin passes no way to change it. db:check's
+ * migrations-vs-schema comparison catches a hand-edited column type as well.
  */
 export const TEST_PG_TIME_ZONE = "Asia/Kathmandu";
 export const TEST_NODE_TIME_ZONE = "America/St_Johns";

@@ -217,9 +217,10 @@ describe("neon-local", () => {
       expect(row.tz).toBe(zone);
       expect(row.offset_s).not.toBe(0);
     }
-    // workerd inherits TZ from the harness too: a zone-less timestamp string parsed as local time is off.
+    // The Node side (neon-local, scripts) runs in a non-UTC zone too. workerd itself runs in UTC, as
+    // Cloudflare does: Miniflare 5 starts it with TZ=UTC and the test plugin cannot change that.
+    // A hand-edited timestamp column is also caught by db:check's migrations-vs-schema comparison.
     expect(inject("nodeTimeZone")).not.toMatch(/^(UTC|GMT|Etc\/.*|Z)$/i);
-    expect(new Date(2026, 0, 15).getTimezoneOffset()).not.toBe(0);
   });
 
   it("has the schema from migrations/, recorded as drizzle does", async () => {
