@@ -47,7 +47,7 @@ export async function accountOverview(db: Database, userId: string): Promise<Acc
     db
       .select({ id: sessions.id, createdAt: sessions.createdAt, lastUsedAt: sessions.lastUsedAt, ip: sessions.ip, userAgent: sessions.userAgent })
       .from(sessions)
-      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)))
+      .where(and(eq(sessions.userId, userId), isNull(sessions.clientId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)))
       .orderBy(desc(sessions.lastUsedAt))
       .limit(100),
     db
