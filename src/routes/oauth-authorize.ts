@@ -84,7 +84,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
     if (c.req.header("origin") !== config.authUrl.origin) throw new GatehouseError("Forbidden", "The consent did not come from this site.");
     const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
     if (type !== "application/x-www-form-urlencoded") throw new GatehouseError("UnsupportedMediaType", "Send the consent form.");
-    const form = new URLSearchParams(await c.req.text());
+    const form = new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer()));
     const query = form.get("request") ?? "";
     const token = form.get("consent_token") ?? "";
     const decision = form.get("decision");

@@ -45,7 +45,7 @@ export function oauthError(c: Context<AppEnv>, error: TokenError): Response {
 async function readForm(c: Context<AppEnv>): Promise<Map<string, string> | TokenError> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
   if (type !== "application/x-www-form-urlencoded") return { error: "invalid_request", description: "send application/x-www-form-urlencoded" };
-  const fields = formFields(new URLSearchParams(await c.req.text()));
+  const fields = formFields(new URLSearchParams(new TextDecoder().decode(await c.req.arrayBuffer())));
   return fields ?? { error: "invalid_request", description: "a parameter is repeated" };
 }
 
