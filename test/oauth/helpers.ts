@@ -166,3 +166,40 @@ export async function clientRows(clientId: string): Promise<Record<string, numbe
   );
   return row!;
 }
+
+/**
+ * Runs the browser part of the flow and returns a fresh code with what the token request needs.
+ *
+ * @example
+ * const { code, verifier } = await codeFor(as, cookie, client);
+ */
+export async function codeFor(
+  as: oauth.AuthorizationServer,
+  cookie: string,
+  client: TestClient,
+  options: { scope?: string; resource?: string; redirectUri?: string } = {},
+): Promise<{ code: string; verifier: string; redirectUri: string; nonce: string }> {
+  const redirectUri = options.redirectUri ?? client.redirectUri;
+  const { url, verifier, nonce } = await authorizationUrl(as, client, { ...options, redirectUri });
+  const callback = await authorizeInBrowser(cookie, url);
+  const code = callback.searchParams.get("code");
+  if (!code) throw new Error(`no code: ${callback.href}`);
+  return { code, verifier, redirectUri, nonce };
+}
+
+/**
+ * POST /oauth/token with form fields (client_secret_basic when `basic` is given).
+ *
+ * @example
+ * const res = await tokenRequest({ grant_type: "authorization_code", code, … });
+ */
+export function tokenRequest(fields: Record<string, string>, basic?: { id: string; secret: string }, path = "/oauth/token"): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" };
+  if (basic) headers.authorization = `Basic ${btoa(`${encodeURIComponent(basic.id)}:${encodeURIComponent(basic.secret)}`)}`;
+  return callWorker(path, { method: "POST", headers, body: new URLSearchParams(fields).toString() });
+}
+
+/** The code-exchange form for a public client. */
+export function codeExchange(client: TestClient, got: { code: string; verifier: string; redirectUri: string }): Record<string, string> {
+  return { grant_type: "authorization_code", client_id: client.clientId, code: got.code, code_verifier: got.verifier, redirect_uri: got.redirectUri };
+}
