@@ -23,7 +23,6 @@ export interface CodeToIssue {
   resource: string;
   defaultResource: string;
   nonce: string | null;
-  maxAge: number | null;
   /** `remembered`: only with a live grant covering the scopes (or first party). `granted`: the user just allowed it; remember it. */
   consent: "remembered" | "granted";
   lifetimeSeconds: number;
@@ -45,11 +44,17 @@ export interface AuthorizeOutcome {
  * Looks up the client and, with `issue` and a session, conditionally stores the code.
  *
  * @example
- * const r = await authorizeStatement(db, { clientId, session: { sessionId, userId }, issue: null });
+ * const r = await authorizeStatement(db, { clientId, session: { sessionId, userId }, maxAge: null, issue: null });
  */
 export async function authorizeStatement(
   db: Database,
-  input: { clientId: string; session: { sessionId: string; userId: string } | null; issue: CodeToIssue | null },
+  input: {
+    clientId: string;
+    session: { sessionId: string; userId: string } | null;
+    /** OIDC `max_age`: the session must have started at most this many seconds ago. */
+    maxAge: number | null;
+    issue: CodeToIssue | null;
+  },
 ): Promise<AuthorizeOutcome> {
   const { clientId, session, issue } = input;
   const sessionCte = session
@@ -63,7 +68,7 @@ export async function authorizeStatement(
     ? sql`SELECT g.id, g.scopes FROM oauth_grants g
           WHERE g.user_id = ${session.userId}::uuid AND g.client_id = ${clientId}::uuid AND g.resource = ${resource} AND g.revoked_at IS NULL`
     : sql`SELECT NULL::uuid AS id, NULL::text[] AS scopes WHERE false`;
-  const fresh = issue?.maxAge == null ? sql`true` : sql`sess.created_at >= now() - make_interval(secs => ${issue.maxAge})`;
+  const fresh = input.maxAge === null ? sql`true` : sql`sess.created_at >= now() - make_interval(secs => ${input.maxAge})`;
   const writes = issue && session ? issueWrites(issue, session.userId, clientId, scopes, fresh) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
   const result = await db.execute(sql`
     WITH client AS (

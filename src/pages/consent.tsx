@@ -32,9 +32,9 @@ export function ConsentPage(props: ConsentPageProps) {
         Allow <strong>{props.clientName}</strong> to use your account?
       </h1>
       {props.orgName ? <p class="muted">An application of the organization {props.orgName}.</p> : null}
-      <p>
-        After you answer you will be sent to <strong class="tag">{props.redirectHost}</strong>. Continue only if you trust that site.
-      </p>
+      <p>After you answer you will be sent to</p>
+      <p style="font-size:1.25rem;font-weight:700;overflow-wrap:anywhere;margin:.25rem 0 .75rem">{props.redirectHost}</p>
+      <p class="muted">Continue only if you trust that site.</p>
       <p>
         It will be able to:
       </p>
@@ -43,7 +43,7 @@ export function ConsentPage(props: ConsentPageProps) {
           <li>{p}</li>
         ))}
       </ul>
-      {props.resourceHost ? <p class="muted">Access is for {props.resourceHost}.</p> : null}
+      {props.resourceHost ? <p class="muted">Access is for the API at {props.resourceHost}.</p> : null}
       <p class="muted">
         <small>
           Signed in as {props.signedInAs}. You can remove this access at any time from your account page (Apps with access to your account).

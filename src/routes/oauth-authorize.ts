@@ -53,11 +53,13 @@ export const oauthAuthorize = new Hono<AppEnv>()
     if (parsed.kind === "fatal") throw requestInvalid(parsed.reason);
     const session = await resolveSession(c);
     const request = parsed.result.ok ? parsed.result.request : null;
-    const tryIssue = session !== null && request !== null && request.prompt === null;
+    // prompt=login and prompt=consent must show a page; no prompt or prompt=none answer at once when they can.
+    const tryIssue = session !== null && request !== null && (request.prompt === null || request.prompt === "none");
     const code = tryIssue ? randomBase64Url() : null;
     const outcome = await authorizeStatement(c.var.db(), {
       clientId: parsed.clientId,
       session: session ? { sessionId: session.sessionId, userId: session.userId } : null,
+      maxAge: request?.maxAge ?? null,
       issue: code !== null && request !== null ? await codeToIssue(c, request, code, "remembered") : null,
     });
     const check = checkAgainstClient(parsed, outcome.client, defaultResource(config));
@@ -110,6 +112,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
     const outcome = await authorizeStatement(c.var.db(), {
       clientId: req.clientId,
       session: { sessionId: session.sessionId, userId: session.userId },
+      maxAge: req.maxAge,
       issue: await codeToIssue(c, req, code, "granted"),
     });
     const check = checkAgainstClient(parsed, outcome.client, defaultResource(config));
@@ -131,7 +134,6 @@ async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: 
     resource: req.resource,
     defaultResource: defaultResource(c.var.config),
     nonce: req.nonce,
-    maxAge: req.maxAge,
     consent,
     lifetimeSeconds: CODE_LIFETIME_SECONDS,
   };

@@ -6,6 +6,7 @@
  */
 import type * as oauth from "oauth4webapi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { rawSql } from "../helpers/neon-local";
 import { callWorker, createTestUser, resetRoundTrips, roundTrips, signInAs, type TestSession } from "../helpers/sessions";
 import { authorizationUrl, clientRows, consentForm, createClient, discover, ISSUER, postConsent, type TestClient } from "./helpers";
 
@@ -221,6 +222,28 @@ describe("sign-in and consent", () => {
     expect(await clientRows(client.clientId)).toMatchObject({ codes: 1, grants: 1 });
   });
 
+  it("max_age: a sign-in older than it sends the browser to sign in again (prompt=none: login_required); a fresh one answers", async () => {
+    const first = await createClient({ firstParty: true, redirectUris: ["https://maxage.example.org/cb"] });
+    const userId = await createTestUser();
+    const old = await signInAs(userId, { now: new Date(Date.now() - 3600_000) });
+    const stale = await authorizationUrl(as, first, { scope: "openid", extra: { max_age: "600" } });
+    const res = await get(stale.url, old.cookieHeader);
+    expect(new URL(res.headers.get("location")!, ISSUER).pathname).toBe("/auth/signin");
+    const none = await authorizationUrl(as, first, { scope: "openid", extra: { max_age: "600", prompt: "none" } });
+    expect(new URL((await get(none.url, old.cookieHeader)).headers.get("location")!).searchParams.get("error")).toBe("login_required");
+    expect(await clientRows(first.clientId)).toMatchObject({ codes: 0 });
+    const fresh = await signInAs(userId);
+    const ok = await get(stale.url, fresh.cookieHeader);
+    expect(new URL(ok.headers.get("location")!).searchParams.get("code")).toBeTruthy();
+  });
+
+  it("the consent page names the client's organization", async () => {
+    const [org] = await rawSql<{ id: string }>("INSERT INTO organizations (slug, name) VALUES ($1, 'Acme Widgets') RETURNING id", [`acme-${crypto.randomUUID().slice(0, 8)}`]);
+    const orgClient = await createClient({ orgId: org!.id, redirectUris: ["https://acme.example.org/cb"] });
+    const { url } = await authorizationUrl(as, orgClient, { scope: "openid" });
+    expect(await (await get(url)).text()).toContain("An application of the organization Acme Widgets.");
+  });
+
   it("a first-party client is pre-approved: no consent page", async () => {
     const first = await createClient({ firstParty: true, redirectUris: ["https://first.example.org/cb"] });
     const { url } = await authorizationUrl(as, first, { scope: "openid email" });
@@ -239,5 +262,12 @@ describe("sign-in and consent", () => {
     expect((await get(otherResource.url)).status).toBe(200);
     const same = await authorizationUrl(as, client, { scope: "email openid" });
     expect((await get(same.url)).status).toBe(302);
+    // prompt=none is answered silently with a code when consent is remembered.
+    const silent = await authorizationUrl(as, client, { scope: "openid", extra: { prompt: "none" } });
+    const res = await get(silent.url);
+    expect(new URL(res.headers.get("location")!).searchParams.get("code")).toBeTruthy();
+    // prompt=consent shows the page even so.
+    const again = await authorizationUrl(as, client, { scope: "openid", extra: { prompt: "consent" } });
+    expect((await get(again.url)).status).toBe(200);
   });
 });

@@ -120,6 +120,22 @@ describe("code replay", () => {
   });
 });
 
+describe("a replay racing the exchange", () => {
+  it("only marks the code (the new family is not yet visible to it); the family's first refresh revokes it", async () => {
+    const app = await createClient({ redirectUris: ["https://mark.example.org/cb"] });
+    const got = await codeFor(as, browser.cookieHeader, app, { scope: "openid offline_access" });
+    const tokens = (await (await tokenRequest(codeExchange(app, got))).json()) as { refresh_token: string };
+    // What a concurrent replay leaves behind when its snapshot predates the exchange's commit.
+    await rawSql("UPDATE oauth_codes SET replayed_at = now() WHERE client_id = $1", [app.clientId]);
+    expect(await clientRows(app.clientId)).toMatchObject({ revoked: 0 });
+    await resetRoundTrips();
+    const refresh = await tokenRequest({ grant_type: "refresh_token", client_id: app.clientId, refresh_token: tokens.refresh_token });
+    expect(refresh.status).toBe(400);
+    expect(await roundTrips()).toBe(1);
+    expect(await clientRows(app.clientId)).toMatchObject({ revoked: 1 });
+  });
+});
+
 describe("refresh tokens", () => {
   async function refreshTokenFor(client: Awaited<ReturnType<typeof createClient>>) {
     const got = await codeFor(as, browser.cookieHeader, client, { scope: "openid offline_access" });
