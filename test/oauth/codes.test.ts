@@ -53,6 +53,17 @@ describe("PKCE and bindings at the token endpoint", () => {
     expect(ok.status).toBe(200);
   });
 
+  it("a client disabled between authorization and exchange gets invalid_client, and the code is not consumed", async () => {
+    const app = await createClient({ redirectUris: ["https://late.example.org/cb"] });
+    const got = await codeFor(as, browser.cookieHeader, app);
+    await rawSql("UPDATE oauth_clients SET disabled_at = now() WHERE id = $1", [app.clientId]);
+    const before = await clientRows(app.clientId);
+    const res = await tokenRequest(codeExchange(app, got));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: "invalid_client" });
+    expect(await clientRows(app.clientId)).toEqual(before);
+  });
+
   it("refuses an expired code (60 s lifetime) and writes nothing", async () => {
     const app = await createClient({ redirectUris: ["https://exp.example.org/cb"] });
     const got = await codeFor(as, browser.cookieHeader, app);
