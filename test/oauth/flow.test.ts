@@ -68,6 +68,22 @@ describe("discovery", () => {
   });
 });
 
+describe("CORS for browser clients on other sites", () => {
+  it("the token endpoint answers any origin's preflight and POST without credentials; the authorization endpoint sends no CORS headers", async () => {
+    const preflight = await callWorker("/oauth/token", {
+      method: "OPTIONS",
+      headers: { origin: "https://spa.example.org", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-credentials")).toBeNull();
+    const post = await callWorker("/oauth/token", { method: "POST", headers: { origin: "https://spa.example.org", "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=x" });
+    expect(post.headers.get("access-control-allow-origin")).toBe("*");
+    const authorize = await callWorker("/oauth/authorize", { headers: { origin: "https://spa.example.org" } });
+    expect(authorize.headers.get("access-control-allow-origin")).toBeNull();
+  });
+});
+
 describe("public SPA client", () => {
   it("signs in with PKCE, gets id_token, access token for the API and a refresh token", async () => {
     const spa = await createClient({ type: "public", redirectUris: ["https://spa.example.org/callback"] });
