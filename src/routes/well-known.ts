@@ -53,7 +53,6 @@ export const wellKnown = new Hono<AppEnv>()
     return c.json(
       {
         ...authorizationServerMetadata(c.var.config),
-        end_session_endpoint: `${c.var.config.authUrl.origin}/auth/signout`,
         subject_types_supported: ["public"],
         id_token_signing_alg_values_supported: ["ES256"],
         access_token_signing_alg_values_supported: ["ES256"],

@@ -65,6 +65,10 @@ describe("discovery", () => {
       grant_types_supported: ["authorization_code", "refresh_token"],
       token_endpoint_auth_methods_supported: ["none", "client_secret_basic", "client_secret_post"],
     });
+    // Only what is implemented: no logout endpoint, no request objects.
+    const oidc = (await (await callWorker("/.well-known/openid-configuration")).json()) as Record<string, unknown>;
+    expect(oidc).not.toHaveProperty("end_session_endpoint");
+    expect(oidc).toMatchObject({ ...metadata, request_parameter_supported: false, id_token_signing_alg_values_supported: ["ES256"] });
   });
 });
 
