@@ -15,6 +15,7 @@ import { randomBase64Url, sha256Hex } from "../lib/crypto";
 import { requireBearer } from "../middleware/bearer";
 import { requireJsonBody } from "../middleware/csrf";
 import { validatePatch, validateRegistration } from "../oauth/client-registration";
+import { gatehouseApiResource } from "../oauth/resources";
 import { orgNotFound, orgParam, uuidParam } from "./org-request";
 
 const MAX_BODY = 8192;
@@ -27,7 +28,7 @@ const MAX_BODY = 8192;
  * registrableResources(config); // ["https://api.example.com", "https://auth.example.com/api"]
  */
 export function registrableResources(config: Pick<Config, "allowedAudiences" | "authUrl">): string[] {
-  return [...new Set([...config.allowedAudiences, `${config.authUrl.origin}/api`])];
+  return [...new Set([...config.allowedAudiences, gatehouseApiResource(config.authUrl)])];
 }
 
 /**
