@@ -53,13 +53,19 @@ async function secretHashOf(client: ClientCredentials): Promise<string | null> {
   return client.secret === null ? null : sha256Hex(client.secret);
 }
 
-/** Denylists a family's access tokens (by `sid`) for as long as one can live. */
-async function denyFamily(c: Context<AppEnv>, familyId: string | null): Promise<void> {
+/**
+ * Denylists a family's access tokens (by `sid`) for as long as one can live.
+ * `strict` (a revocation the client asked for): a KV failure is a 503 so the
+ * client retries; otherwise (replay, reuse: the answer is an error anyway and
+ * the database already revoked the family) it is logged.
+ */
+async function denyFamily(c: Context<AppEnv>, familyId: string | null, strict = false): Promise<void> {
   if (familyId === null) return;
   try {
     await denySessions(c.var.kv, [familyId], c.var.config.sessions.accessTokenTtlSeconds + 60);
   } catch (error) {
     log("error", "denylist_write_failed", { count: 1, ...describeError(error) });
+    if (strict) throw new GatehouseError("StorageUnavailable", "The revocation could not be propagated; try again.", { cause: error });
   }
 }
 
@@ -207,7 +213,7 @@ export const oauthToken = new Hono<AppEnv>()
         presentedHash: await hashSecret(refresh.secret),
       });
       if (!result.clientOk) return invalidClient();
-      for (const id of result.revoked) await denyFamily(c, id);
+      for (const id of result.revoked) await denyFamily(c, id, true);
       return c.body(null, 200, { "Cache-Control": "no-store" });
     }
     if (!(await authenticateClient(c.var.db(), client.clientId, secretHash))) return invalidClient();
