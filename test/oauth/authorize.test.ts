@@ -215,9 +215,11 @@ describe("sign-in and consent", () => {
       expect(await roundTrips()).toBe(0);
     }
     expect(await clientRows(client.clientId)).toMatchObject({ codes: 0, grants: 0 });
-    // The genuine form still works.
+    // The genuine form still works: the grant is remembered and the code stored in one round trip.
+    await resetRoundTrips();
     const ok = await postConsent(browser.cookieHeader, form, "allow");
     expect(ok.status).toBe(303);
+    expect(await roundTrips()).toBe(1);
     expect(new URL(ok.headers.get("location")!).searchParams.get("code")).toBeTruthy();
     expect(await clientRows(client.clientId)).toMatchObject({ codes: 1, grants: 1 });
   });
