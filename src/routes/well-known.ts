@@ -56,7 +56,7 @@ export const wellKnown = new Hono<AppEnv>()
         subject_types_supported: ["public"],
         id_token_signing_alg_values_supported: ["ES256"],
         access_token_signing_alg_values_supported: ["ES256"],
-        claims_supported: ["iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "name", "picture", "email", "email_verified"],
+        claims_supported: ["iss", "sub", "aud", "exp", "iat", "auth_time", "amr", "nonce", "name", "picture", "email", "email_verified"],
         claims_parameter_supported: false,
         request_parameter_supported: false,
         request_uri_parameter_supported: false,

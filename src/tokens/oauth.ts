@@ -1,6 +1,6 @@
 /**
  * Tokens of gatehouse as an OpenID Provider (docs/oauth-server.md):
- * - id_tokens (OIDC Core §2): `aud` = the client, `nonce`, `auth_time`, and
+ * - id_tokens (OIDC Core §2): `aud` = the client, `nonce`, `auth_time`, `amr`, and
  *   the profile/email claims the granted scopes allow;
  * - consent tokens: the hidden field of the consent form, binding the Allow
  *   or Deny POST to this user's session and to this exact authorization
@@ -14,6 +14,15 @@ import { ACCESS_TOKEN_TYPE, jwtShapeProblem, MAX_TOKEN_LENGTH } from "../verify"
 import { keyRingFor, SIGNING_ALG, verificationKeyGetter } from "./keys";
 
 type KeyConfig = Pick<Config, "authUrl" | "signingKeys" | "sessions">;
+
+/**
+ * The id_token's `amr`. Every gatehouse sign-in is federated: the user
+ * authenticated at an upstream provider (GitHub, Google, an OIDC issuer…),
+ * which says nothing gatehouse could verify about how. RFC 8176 registers no
+ * value for that; `fed` is the value Microsoft's identity platform uses for
+ * "a federated assertion was used".
+ */
+export const FEDERATED_AMR: readonly string[] = ["fed"];
 
 /** The profile an id_token may carry; which parts depends on the scopes. */
 export interface IdTokenUser {
@@ -57,6 +66,7 @@ export async function signIdToken(
   const iat = Math.floor(input.now.getTime() / 1000);
   const claims: Record<string, unknown> = {
     auth_time: Math.floor(input.authTime.getTime() / 1000),
+    amr: FEDERATED_AMR,
     ...identityClaims(input.user, input.scopes),
   };
   if (input.nonce !== null) claims.nonce = input.nonce;

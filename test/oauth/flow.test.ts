@@ -94,7 +94,7 @@ describe("public SPA client", () => {
     const { tokens, asClient, exchangeRoundTrips } = await signInWith(spa, { resource: "https://api.example.com", scope: "openid profile email offline_access notes:read" });
     expect(exchangeRoundTrips).toBe(1);
     const claims = oauth.getValidatedIdTokenClaims(tokens)!;
-    expect(claims).toMatchObject({ sub: userId, aud: spa.clientId, iss: ISSUER, name: "Ada", email_verified: false });
+    expect(claims).toMatchObject({ sub: userId, aud: spa.clientId, iss: ISSUER, name: "Ada", email_verified: false, amr: ["fed"] });
     expect(typeof claims.auth_time).toBe("number");
     expect(tokens.refresh_token).toBeTruthy();
     expect(tokens.scope).toBe("openid profile email offline_access notes:read");
