@@ -141,6 +141,8 @@ export function parseAuthorizationParams(params: URLSearchParams, defaultResourc
   if (maxAgeParam !== null) {
     if (!/^\d{1,9}$/.test(maxAgeParam)) return fail("invalid_request", "max_age must be a non-negative integer");
     maxAge = Number(maxAgeParam);
+    // OIDC Core §3.1.2.1: max_age=0 asks for a new sign-in, like prompt=login.
+    if (maxAge === 0 && prompt === null) prompt = "login";
   }
 
   const resources = params.getAll("resource");

@@ -159,7 +159,9 @@ function toSignIn(c: Context<AppEnv>, url: URL, req: AuthorizationRequest): Resp
   const back = new URLSearchParams(url.searchParams);
   if (req.prompt === "login") {
     back.delete("prompt");
-    back.set("max_age", String(Math.min(req.maxAge ?? PROMPT_LOGIN_MAX_AGE_SECONDS, PROMPT_LOGIN_MAX_AGE_SECONDS)));
+    // A positive bound the new sign-in meets (max_age=0 would send the user round forever).
+    const bound = req.maxAge !== null && req.maxAge > 0 ? Math.min(req.maxAge, PROMPT_LOGIN_MAX_AGE_SECONDS) : PROMPT_LOGIN_MAX_AGE_SECONDS;
+    back.set("max_age", String(bound));
   }
   c.header("Cache-Control", "no-store");
   return c.redirect(`/auth/signin?redirect_to=${encodeURIComponent(`/oauth/authorize?${back.toString()}`)}`, 302);

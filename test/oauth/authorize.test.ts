@@ -239,6 +239,15 @@ describe("sign-in and consent", () => {
     expect(new URL(ok.headers.get("location")!).searchParams.get("code")).toBeTruthy();
   });
 
+  it("max_age=0 is a new sign-in, returning with a positive freshness bound (no endless loop)", async () => {
+    const { url } = await authorizationUrl(as, web, { scope: "openid email", extra: { max_age: "0" } });
+    const location = new URL((await get(url)).headers.get("location")!, ISSUER);
+    expect(location.pathname).toBe("/auth/signin");
+    const back = new URL(location.searchParams.get("redirect_to")!, ISSUER);
+    expect(back.searchParams.get("max_age")).toBe("300");
+    expect(back.searchParams.get("prompt")).toBeNull();
+  });
+
   it("the consent page names the client's organization", async () => {
     const [org] = await rawSql<{ id: string }>("INSERT INTO organizations (slug, name) VALUES ($1, 'Acme Widgets') RETURNING id", [`acme-${crypto.randomUUID().slice(0, 8)}`]);
     const orgClient = await createClient({ orgId: org!.id, redirectUris: ["https://acme.example.org/cb"] });
