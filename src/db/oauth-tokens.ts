@@ -145,6 +145,7 @@ export type ClientRefreshOutcome =
   | { outcome: "invalid_client" }
   | { outcome: "refreshed"; refresh: RefreshOutcome & { outcome: "rotated" | "grace" }; user: OAuthUser; scopes: string[]; resource: string; authTime: Date }
   | { outcome: "reused"; familyId: string }
+  | { outcome: "wrong_resource" }
   | { outcome: "rejected" };
 
 /**
@@ -156,9 +157,14 @@ export type ClientRefreshOutcome =
  */
 export async function refreshClientFamily(
   db: Database,
-  input: Omit<RefreshInput, "clientId"> & { clientId: string; secretHash: string | null },
+  input: Omit<RefreshInput, "clientId" | "familyCondition"> & { clientId: string; secretHash: string | null; resource: string | null },
 ): Promise<ClientRefreshOutcome> {
-  const { secretHash, ...refresh } = input;
+  const { secretHash, resource, ...rest } = input;
+  // RFC 8707: a refresh may name the grant's resource, never another; checked before anything rotates.
+  const refresh: RefreshInput = {
+    ...rest,
+    ...(resource === null ? {} : { familyCondition: sql`EXISTS (SELECT 1 FROM oauth_families f WHERE f.session_id = s.id AND f.resource = ${resource})` }),
+  };
   const [client, , rotated, grant] = await db.batch([
     db.execute(sql`SELECT ${clientAuthenticatedSql(input.clientId, secretHash)} AS ok`),
     // A family whose code was replayed is revoked before the rotation can see it.
@@ -176,6 +182,7 @@ export async function refreshClientFamily(
   const outcome = refreshOutcomeOf(rotated.rows);
   if (outcome.outcome === "reused") return { outcome: "reused", familyId: outcome.sessionId };
   const row = grant.rows[0] as Record<string, unknown> | undefined;
+  if (outcome.outcome === "rejected" && row && resource !== null && row.resource !== resource) return { outcome: "wrong_resource" };
   if (outcome.outcome === "rejected" || !row) return { outcome: "rejected" };
   return {
     outcome: "refreshed",

@@ -125,6 +125,8 @@ export interface RefreshInput {
    * families match, and only while the client is not disabled.
    */
   clientId?: string | undefined;
+  /** A further condition on the family row `s` (the OAuth grant's resource); unmet: `rejected`, nothing rotated. */
+  familyCondition?: SQL | undefined;
 }
 
 /**
@@ -143,7 +145,8 @@ export function refreshSessionStatement(db: Database, input: RefreshInput) {
     input.clientId === undefined
       ? sql`s.client_id IS NULL`
       : sql`s.client_id = ${input.clientId}::uuid
-            AND EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = s.client_id AND c.disabled_at IS NULL)`;
+            AND EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = s.client_id AND c.disabled_at IS NULL)
+            ${input.familyCondition === undefined ? sql`` : sql`AND ${input.familyCondition}`}`;
   return db.execute(sql`
     WITH locked AS (
       SELECT s.id, s.user_id, s.secret_hash, s.previous_secret_hash, s.rotated_at, s.revoked_at, s.expires_at,

@@ -162,20 +162,20 @@ export const oauthToken = new Hono<AppEnv>()
       nextHash: next.secretHash,
       refreshTtlSeconds: config.sessions.refreshTtlSeconds,
       graceSeconds: config.sessions.refreshGraceSeconds,
+      resource: request.resource,
     });
     switch (result.outcome) {
       case "invalid_client":
         return oauthError(c, { error: "invalid_client", description: "client authentication failed" });
       case "rejected":
         return oauthError(c, { error: "invalid_grant", description: "the refresh token is invalid, revoked, expired, or another client's" });
+      case "wrong_resource":
+        return oauthError(c, { error: "invalid_target", description: "a refresh token keeps the resource it was issued for" });
       case "reused":
         log("warn", "oauth_refresh_token_reused", { clientId: client.clientId });
         await denyFamily(c, result.familyId);
         return oauthError(c, { error: "invalid_grant", description: "the refresh token was already used; the grant is revoked" });
       case "refreshed": {
-        if (request.resource !== null && request.resource !== result.resource) {
-          return oauthError(c, { error: "invalid_target", description: "a refresh token keeps the resource it was issued for" });
-        }
         // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
         const scopes = request.scopes === null ? result.scopes : result.scopes.filter((s) => request.scopes!.includes(s));
         return tokenResponse(c, {

@@ -168,6 +168,19 @@ describe("refresh tokens", () => {
     expect((await tokenRequest({ grant_type: "refresh_token", client_id: a.clientId, refresh_token: token })).status).toBe(200);
   });
 
+  it("a refresh naming another resource is invalid_target and rotates nothing", async () => {
+    const a = await createClient({ redirectUris: ["https://rt.example.org/cb"], resources: ["https://api.example.com", "https://other-api.example.com"] });
+    const got = await codeFor(as, browser.cookieHeader, a, { scope: "openid offline_access", resource: "https://api.example.com" });
+    const { refresh_token } = (await (await tokenRequest(codeExchange(a, got))).json()) as { refresh_token: string };
+    const [before] = await rawSql("SELECT secret_hash FROM sessions WHERE client_id = $1", [a.clientId]);
+    const res = await tokenRequest({ grant_type: "refresh_token", client_id: a.clientId, refresh_token, resource: "https://other-api.example.com" });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: "invalid_target" });
+    expect(await rawSql("SELECT secret_hash FROM sessions WHERE client_id = $1", [a.clientId])).toEqual([before]);
+    const same = await tokenRequest({ grant_type: "refresh_token", client_id: a.clientId, refresh_token, resource: "https://api.example.com" });
+    expect(same.status).toBe(200);
+  });
+
   it("rotation with reuse detection: the old token after the grace window revokes the family", async () => {
     const a = await createClient({ redirectUris: ["https://reuse.example.org/cb"] });
     const token = await refreshTokenFor(a);
