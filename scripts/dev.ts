@@ -9,9 +9,13 @@
  * Development secrets are generated once into .data/ (git-ignored) so
  * sessions survive restarts; nothing here is used in production.
  *
+ * It also registers and starts the example web app (examples/webapp), an
+ * OAuth client of gatehouse on another site (127.0.0.1), signing in through
+ * the consent page.
+ *
  * Ports and the data directory can be overridden (the browser tests run a
  * second stack next to yours): GATEHOUSE_PORT, GATEHOUSE_OIDC_PORT,
- * GATEHOUSE_NEON_PORT, GATEHOUSE_SPA_PORT, GATEHOUSE_API_PORT,
+ * GATEHOUSE_NEON_PORT, GATEHOUSE_SPA_PORT, GATEHOUSE_API_PORT, GATEHOUSE_WEBAPP_PORT,
  * GATEHOUSE_INSPECTOR_PORT, GATEHOUSE_DATA_DIR. GATEHOUSE_PG_URL=postgres://…
  * puts neon-local in front of that real Postgres instead of PGlite (used by
  * `npm run bench -- --pg`); migrations are applied to it.
@@ -22,6 +26,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startExampleApi } from "../examples/api/server.ts";
 import { startExampleSpa } from "../examples/spa/server.ts";
+import { startExampleWebApp } from "../examples/webapp/server.ts";
+import { ensureDevWebAppClient } from "./lib/dev-client.ts";
 import { applyMigrations } from "./lib/migrations.ts";
 import { portClashes } from "./lib/ports.ts";
 import { startLocalOidcProvider } from "./local-oidc/index.ts";
@@ -34,28 +40,40 @@ const OIDC_PORT = Number(process.env.GATEHOUSE_OIDC_PORT ?? 9010);
 const NEON_PORT = Number(process.env.GATEHOUSE_NEON_PORT ?? 4444);
 const SPA_PORT = Number(process.env.GATEHOUSE_SPA_PORT ?? 5173);
 const API_PORT = Number(process.env.GATEHOUSE_API_PORT ?? 8788);
+const WEBAPP_PORT = Number(process.env.GATEHOUSE_WEBAPP_PORT ?? 5174);
 const INSPECTOR_PORT = Number(process.env.GATEHOUSE_INSPECTOR_PORT ?? 9229);
 const PG_URL = process.env.GATEHOUSE_PG_URL;
 const AUTH_URL = `http://localhost:${WORKER_PORT}`;
 // localhost on different ports: same-site with the worker, so SameSite=Lax cookies reach /auth/token (docs/deploy.md).
 const SPA_URL = `http://localhost:${SPA_PORT}`;
 const API_URL = `http://localhost:${API_PORT}`;
+// 127.0.0.1, not localhost: another site than the worker, as a third-party app would be.
+const WEBAPP_URL = `http://127.0.0.1:${WEBAPP_PORT}`;
 
 interface DevSecrets {
   signingKey: Record<string, string>;
   encryptionKey: string;
   oidcClientSecret: string;
+  /** Added later: older .data/dev-secrets.json files get it on the next start. */
+  webappClientSecret?: string;
 }
 
 /** Generated once per checkout; kept in .data/ so restarts keep sessions valid. */
-function devSecrets(): DevSecrets {
+function devSecrets(): DevSecrets & { webappClientSecret: string } {
   const path = join(dataDir, "dev-secrets.json");
-  if (existsSync(path)) return JSON.parse(readFileSync(path, "utf8")) as DevSecrets;
+  if (existsSync(path)) {
+    const stored = JSON.parse(readFileSync(path, "utf8")) as DevSecrets;
+    if (stored.webappClientSecret) return { ...stored, webappClientSecret: stored.webappClientSecret };
+    const updated = { ...stored, webappClientSecret: randomBytes(24).toString("base64url") };
+    writeFileSync(path, JSON.stringify(updated, null, 2), { mode: 0o600 });
+    return updated;
+  }
   const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const secrets: DevSecrets = {
+  const secrets = {
     signingKey: { ...(privateKey.export({ format: "jwk" }) as Record<string, string>), kid: `dev-${Date.now()}`, alg: "ES256" },
     encryptionKey: `1:${randomBytes(32).toString("base64url")}`,
     oidcClientSecret: randomBytes(24).toString("base64url"),
+    webappClientSecret: randomBytes(24).toString("base64url"),
   };
   writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   return secrets;
@@ -79,6 +97,7 @@ async function main(): Promise<void> {
     { port: NEON_PORT, variable: "GATEHOUSE_NEON_PORT", what: "neon-local" },
     { port: SPA_PORT, variable: "GATEHOUSE_SPA_PORT", what: "the example SPA" },
     { port: API_PORT, variable: "GATEHOUSE_API_PORT", what: "the example API" },
+    { port: WEBAPP_PORT, variable: "GATEHOUSE_WEBAPP_PORT", what: "the example web app" },
   ]);
   if (clashes.length > 0) {
     for (const message of clashes) console.error(`dev: ${message}`);
@@ -126,6 +145,22 @@ async function main(): Promise<void> {
   stops.push(() => api.close());
   const spa = await startExampleSpa({ port: SPA_PORT, authUrl: AUTH_URL, apiUrl: API_URL });
   stops.push(() => spa.close());
+  const webappClientId = await ensureDevWebAppClient({
+    connectionString: neonLocal.connectionString,
+    fetchEndpoint: neonLocal.fetchEndpoint,
+    secret: secrets.webappClientSecret,
+    redirectUri: `${WEBAPP_URL}/callback`,
+    apiUrl: API_URL,
+  });
+  const webapp = await startExampleWebApp({
+    port: WEBAPP_PORT,
+    authUrl: AUTH_URL,
+    appUrl: WEBAPP_URL,
+    clientId: webappClientId,
+    clientSecret: secrets.webappClientSecret,
+    apiUrl: API_URL,
+  });
+  stops.push(() => webapp.close());
 
   const envPath = join(dataDir, "dev.env");
   writeFileSync(
@@ -164,6 +199,7 @@ async function main(): Promise<void> {
       console.log(`worker     ${AUTH_URL} (wrangler dev, local KV)`);
       console.log(`API        ${API_URL} (examples/api: GET /hello with a Bearer token)`);
       console.log(`SPA        ${SPA_URL} (examples/spa)`);
+      console.log(`web app    ${WEBAPP_URL} (examples/webapp: an OAuth client of gatehouse on another site, via the consent page)`);
       console.log("");
       console.log(`Open ${SPA_URL}, click "Sign in", choose "Local", type any username and press Enter (no password).`);
       console.log(`Your account page: ${AUTH_URL}/account   Health: ${AUTH_URL}/health   Ctrl-C stops everything.`);

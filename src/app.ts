@@ -23,6 +23,9 @@ import { errorPage } from "./routes/error-page";
 import { health } from "./routes/health";
 import { home } from "./routes/home";
 import { link } from "./routes/link";
+import { oauthAuthorize } from "./routes/oauth-authorize";
+import { oauthToken } from "./routes/oauth-token";
+import { oauthUserinfo } from "./routes/oauth-userinfo";
 import { orgs } from "./routes/orgs";
 import { session } from "./routes/session";
 import { sessions } from "./routes/sessions";
@@ -77,6 +80,10 @@ export function createApp(): Hono<AppEnv> {
   app.route("/auth/link", link);
   app.route("/account", account);
   app.route("/api/orgs", orgs);
+  // gatehouse as an OAuth 2.1 authorization server / OpenID Provider (docs/oauth-server.md).
+  app.route("/oauth", oauthAuthorize);
+  app.route("/oauth", oauthToken);
+  app.route("/oauth", oauthUserinfo);
 
   app.notFound((c) => renderError(c.req.raw, "NotFound"));
 

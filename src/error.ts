@@ -21,6 +21,7 @@ export const ERROR_STATUS = {
   StorageUnavailable: 503,
   InvalidRequest: 400,
   InvalidRedirect: 400,
+  AuthorizationRequestInvalid: 400,
   Unauthorized: 401,
   Forbidden: 403,
   NotFound: 404,

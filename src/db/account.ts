@@ -10,6 +10,7 @@ import { disconnectProvider, type DisconnectResult } from "./facebook-connect";
 import type { OrgRef } from "./orgs";
 import type { Database } from "./client";
 import { accounts, memberships, organizations, providerPages, sessions, users } from "./schema";
+import { userAppsOf, userAppsStatement, type UserApp } from "./oauth-grants";
 import { ownerOf, type SessionProof } from "./sessions";
 
 export interface AccountOverview {
@@ -19,6 +20,8 @@ export interface AccountOverview {
   organizations: { id: string; slug: string; name: string; personal: boolean; role: "owner" | "admin" | "member" }[];
   /** Pages of the organizations where the user is owner or admin, gone ones included. */
   pages: { id: string; orgId: string; provider: string; name: string; category: string | null; goneAt: Date | null }[];
+  /** Applications with access to the account (OAuth grants or refresh tokens). */
+  apps: UserApp[];
 }
 
 /** Roles that see an organization's connected pages. */
@@ -27,14 +30,15 @@ const PAGE_ROLES = ["owner", "admin"] as const;
 /**
  * Reads what the account page shows for `userId` (a verified session's
  * user) in one batch: profile, sign-in methods, live sessions,
- * organizations, and connected pages of the organizations they administer.
+ * organizations, connected pages of the organizations they administer, and
+ * the applications with access to the account.
  *
  * @example
  * const overview = await accountOverview(await c.var.db(), session.userId);
  * if (!overview.user) throw new GatehouseError("Unauthorized", "…");
  */
 export async function accountOverview(db: Database, userId: string): Promise<AccountOverview> {
-  const [user, linked, live, orgs, pages] = await db.batch([
+  const [user, linked, live, orgs, pages, apps] = await db.batch([
     db
       .select({ id: users.id, email: users.email, name: users.name, image: users.image, createdAt: users.createdAt })
       .from(users)
@@ -47,7 +51,7 @@ export async function accountOverview(db: Database, userId: string): Promise<Acc
     db
       .select({ id: sessions.id, createdAt: sessions.createdAt, lastUsedAt: sessions.lastUsedAt, ip: sessions.ip, userAgent: sessions.userAgent })
       .from(sessions)
-      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)))
+      .where(and(eq(sessions.userId, userId), isNull(sessions.clientId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)))
       .orderBy(desc(sessions.lastUsedAt))
       .limit(100),
     db
@@ -71,8 +75,9 @@ export async function accountOverview(db: Database, userId: string): Promise<Acc
       .where(and(eq(memberships.userId, userId), inArray(memberships.role, [...PAGE_ROLES])))
       .orderBy(asc(providerPages.name))
       .limit(500),
+    userAppsStatement(db, userId),
   ]);
-  return { user: user[0] ?? null, accounts: linked, sessions: live, organizations: orgs, pages };
+  return { user: user[0] ?? null, accounts: linked, sessions: live, organizations: orgs, pages, apps: userAppsOf(apps.rows) };
 }
 
 /** What one unlink attempt did. */

@@ -16,7 +16,12 @@ export type AuditAction =
   | "provider_token.read"
   | "provider.connect"
   | "provider.disconnect"
-  | "account.unlink";
+  | "account.unlink"
+  | "oauth_client.create"
+  | "oauth_client.update"
+  | "oauth_client.secret_rotate"
+  | "oauth_client.delete"
+  | "oauth_grant.revoke";
 
 /** Who acted: a signed-in user (by id, or SQL yielding it) or a service client (by its configured id). */
 export type AuditActor = { type: "user"; id: string | SQL } | { type: "service_client"; id: string };
@@ -26,7 +31,7 @@ export interface AuditRow {
   action: AuditAction;
   /** SQL yielding the organization id (usually a CTE column); `NULL` for a user's own actions. */
   orgId: SQL;
-  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account";
+  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client";
   /** SQL yielding the target's id as text. */
   targetId: SQL;
   /** SQL yielding a jsonb object; never a secret. */

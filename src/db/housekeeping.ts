@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { Database } from "./client";
+import { revokeFamilySql } from "./sessions";
 
 /** A consumed state only has to outlive its KV transaction (600 s); keep a day for forensics. */
 const CONSUMED_STATE_RETENTION = "1 day";
@@ -14,14 +15,20 @@ const SESSION_RETENTION = "7 days";
  * Deletes expired rows in one batch (one round trip) and returns the counts.
  *
  * @example
- * const { sessions, states } = await deleteExpiredRows(await databaseFor(config), new Date()); // { sessions: 12, states: 340 }
+ * const { sessions, states } = await deleteExpiredRows(await databaseFor(config), new Date()); // { sessions: 12, states: 340, codes: 80, grants: 1 }
  */
-export async function deleteExpiredRows(db: Database, now: Date): Promise<{ sessions: number; states: number }> {
+export async function deleteExpiredRows(db: Database, now: Date): Promise<{ sessions: number; states: number; codes: number; grants: number }> {
   const at = now.toISOString();
-  const [sessions, states] = await db.batch([
+  const [, sessions, states, codes, grants] = await db.batch([
+    // A family whose code was replayed while it was being issued is revoked here at the
+    // latest (the refresh grant does it sooner), before its code row can be deleted below.
+    db.execute(sql`${revokeFamilySql(sql`ANY(ARRAY(SELECT family_id FROM oauth_codes WHERE replayed_at IS NOT NULL AND family_id IS NOT NULL))`)}`),
     db.execute(sql`DELETE FROM sessions
       WHERE least(expires_at, absolute_expires_at, coalesce(revoked_at, 'infinity')) < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
     db.execute(sql`DELETE FROM oauth_consumed_states WHERE consumed_at < ${at}::timestamptz - ${CONSUMED_STATE_RETENTION}::interval`),
+    // A code outlives its 60 s for replay detection (a replay revokes its tokens); a week is plenty.
+    db.execute(sql`DELETE FROM oauth_codes WHERE expires_at < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
+    db.execute(sql`DELETE FROM oauth_grants WHERE revoked_at < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
   ]);
-  return { sessions: sessions.rowCount ?? 0, states: states.rowCount ?? 0 };
+  return { sessions: sessions.rowCount ?? 0, states: states.rowCount ?? 0, codes: codes.rowCount ?? 0, grants: grants.rowCount ?? 0 };
 }

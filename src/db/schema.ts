@@ -8,6 +8,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -111,9 +112,15 @@ export const sessions = pgTable(
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     ip: text("ip"),
     userAgent: text("user_agent"),
+    /**
+     * Set when the family belongs to an OAuth client (docs/oauth-server.md): its
+     * refresh token is that client's, never a browser cookie. NULL for browser sessions.
+     */
+    clientId: uuid("client_id").references((): AnyPgColumn => oauthClients.id, { onDelete: "cascade" }),
   },
   (t) => [
     index("sessions_user_id_idx").on(t.userId),
+    index("sessions_client_id_idx").on(t.clientId).where(sql`${t.clientId} IS NOT NULL`),
     index("sessions_expires_at_idx").on(t.expiresAt),
     check("sessions_secret_hash_hex", sql`${t.secretHash} ~ '^[0-9a-f]{64}$'`),
   ],
@@ -249,3 +256,117 @@ export const auditEvents = pgTable(
   },
   (t) => [index("audit_events_org_at_idx").on(t.orgId, t.at)],
 );
+
+export const oauthClientType = pgEnum("oauth_client_type", ["public", "confidential"]);
+/** `native`: loopback redirect URIs match on any port (RFC 8252 §7.3). */
+export const oauthApplicationType = pgEnum("oauth_application_type", ["web", "native"]);
+
+/** Applications that use gatehouse as their authorization server (docs/oauth-server.md). */
+export const oauthClients = pgTable(
+  "oauth_clients",
+  {
+    /** The `client_id`. */
+    id: id(),
+    name: text("name").notNull(),
+    type: oauthClientType("type").notNull(),
+    applicationType: oauthApplicationType("application_type").notNull(),
+    /** SHA-256 of the client secret; only confidential clients have one. */
+    secretHash: sha256Hex("secret_hash"),
+    redirectUris: text("redirect_uris").array().notNull(),
+    /** Scopes the client may ask for. */
+    scopes: text("scopes").array().notNull(),
+    /** RFC 8707 resources (access-token audiences) the client may ask for. */
+    resources: text("resources").array().notNull().default(sql`'{}'::text[]`),
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+    /** First-party clients are pre-approved: no consent page. */
+    firstParty: boolean("first_party").notNull().default(false),
+    disabledAt: timestamp("disabled_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("oauth_clients_org_id_idx").on(t.orgId),
+    check("oauth_clients_secret_iff_confidential", sql`(${t.type} = 'confidential') = (${t.secretHash} IS NOT NULL)`),
+    check("oauth_clients_secret_hash_hex", sql`${t.secretHash} IS NULL OR ${t.secretHash} ~ '^[0-9a-f]{64}$'`),
+    check("oauth_clients_has_redirect", sql`cardinality(${t.redirectUris}) > 0`),
+  ],
+);
+
+/** Remembered consent: one live grant per user, client and resource; its scopes only grow. */
+export const oauthGrants = pgTable(
+  "oauth_grants",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    clientId: uuid("client_id")
+      .notNull()
+      .references(() => oauthClients.id, { onDelete: "cascade" }),
+    scopes: text("scopes").array().notNull(),
+    resource: text("resource").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("oauth_grants_live_key").on(t.userId, t.clientId, t.resource).where(sql`${t.revokedAt} IS NULL`),
+    index("oauth_grants_client_id_idx").on(t.clientId),
+  ],
+);
+
+/**
+ * Authorization codes, strictly single use: the exchange consumes the row in
+ * the same statement that issues the tokens, and a second presentation revokes
+ * the refresh family recorded in `family_id` (RFC 6749 §4.1.2).
+ */
+export const oauthCodes = pgTable(
+  "oauth_codes",
+  {
+    /** SHA-256 of the code: the code itself is never stored. */
+    codeHash: sha256Hex("code_hash").primaryKey(),
+    clientId: uuid("client_id")
+      .notNull()
+      .references(() => oauthClients.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    redirectUri: text("redirect_uri").notNull(),
+    /** PKCE S256 challenge (base64url, 43 characters). */
+    codeChallenge: text("code_challenge").notNull(),
+    scopes: text("scopes").array().notNull(),
+    resource: text("resource").notNull(),
+    nonce: text("nonce"),
+    /** When the user signed in (the browser session's start): `auth_time`. */
+    authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    consumedAt: timestamp("consumed_at", { withTimezone: true }),
+    /**
+     * Set when the code came back after its exchange. The refresh grant revokes a family
+     * whose code is marked (a replay racing the exchange cannot see the new family row).
+     */
+    replayedAt: timestamp("replayed_at", { withTimezone: true }),
+    /** The id every token issued from this code carries as `sid` (and the refresh family's id). */
+    familyId: uuid("family_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index("oauth_codes_expires_at_idx").on(t.expiresAt),
+    index("oauth_codes_family_id_idx").on(t.familyId).where(sql`${t.familyId} IS NOT NULL`),
+    check("oauth_codes_hash_hex", sql`${t.codeHash} ~ '^[0-9a-f]{64}$'`),
+  ],
+);
+
+/** What an OAuth refresh family carries besides the session row: the grant it was issued for. */
+export const oauthFamilies = pgTable("oauth_families", {
+  sessionId: uuid("session_id")
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  clientId: uuid("client_id")
+    .notNull()
+    .references(() => oauthClients.id, { onDelete: "cascade" }),
+  scopes: text("scopes").array().notNull(),
+  resource: text("resource").notNull(),
+  authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+});

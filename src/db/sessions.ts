@@ -18,6 +18,8 @@ export interface NewSession {
   now: Date;
   refreshTtlSeconds: number;
   absoluteTtlSeconds: number;
+  /** The OAuth client owning this family (docs/oauth-server.md); omitted for browser sessions. */
+  clientId?: string | undefined;
 }
 
 /**
@@ -42,7 +44,40 @@ export function insertSessionStatement(db: Database, input: NewSession) {
     absoluteExpiresAt,
     ip: input.ip,
     userAgent: input.userAgent,
+    clientId: input.clientId ?? null,
   });
+}
+
+/**
+ * The same new session row as `insertSessionStatement`, as SQL for a
+ * data-modifying CTE: `INSERT INTO sessions … SELECT … FROM <from>`, one row
+ * per row of `from`, so a statement can create the family only when its
+ * other conditions hold (the OAuth code exchange). `userId` is SQL over `from`.
+ *
+ * @example
+ * sql`WITH ok AS (…), family AS (${sessionInsertSql({ …, userId: sql`ok.user_id` }, sql`ok`)}) SELECT …`
+ */
+export function sessionInsertSql(input: NewSession & { userId: SQL }, from: SQL): SQL {
+  const at = input.now.getTime();
+  const absoluteExpiresAt = new Date(at + input.absoluteTtlSeconds * 1000).toISOString();
+  const expiresAt = new Date(at + Math.min(input.refreshTtlSeconds, input.absoluteTtlSeconds) * 1000).toISOString();
+  const now = input.now.toISOString();
+  return sql`INSERT INTO sessions (id, user_id, secret_hash, created_at, last_used_at, expires_at, absolute_expires_at, ip, user_agent, client_id)
+    SELECT ${input.sessionId}::uuid, ${input.userId}, ${input.secretHash}, ${now}::timestamptz, ${now}::timestamptz,
+           ${expiresAt}::timestamptz, ${absoluteExpiresAt}::timestamptz, ${input.ip}, ${input.userAgent}, ${input.clientId ?? null}::uuid
+    FROM ${from}
+    RETURNING id`;
+}
+
+/**
+ * SQL revoking the family whose id `familyId` yields (for a data-modifying
+ * CTE): used when an authorization code is presented twice.
+ *
+ * @example
+ * sql`WITH gone AS (${revokeFamilySql(sql`(SELECT family_id FROM replayed)`)}) SELECT …`
+ */
+export function revokeFamilySql(familyId: SQL): SQL {
+  return sql`UPDATE sessions SET revoked_at = now() WHERE id = ${familyId} AND revoked_at IS NULL RETURNING id`;
 }
 
 export interface SessionProfileRow {
@@ -74,18 +109,50 @@ export type RefreshOutcome =
  * @example
  * const r = await refreshSession(db, { sessionId, presentedHash, nextHash, refreshTtlSeconds: 2592000, graceSeconds: 10 });
  */
-export async function refreshSession(
-  db: Database,
-  input: { sessionId: string; presentedHash: string; nextHash: string; refreshTtlSeconds: number; graceSeconds: number },
-): Promise<RefreshOutcome> {
+export async function refreshSession(db: Database, input: RefreshInput): Promise<RefreshOutcome> {
+  return refreshOutcomeOf((await refreshSessionStatement(db, input)).rows);
+}
+
+export interface RefreshInput {
+  sessionId: string;
+  presentedHash: string;
+  nextHash: string;
+  refreshTtlSeconds: number;
+  graceSeconds: number;
+  /**
+   * The OAuth client presenting the token. Omitted: a browser refresh, which
+   * only matches families without a client. Given: only that client's
+   * families match, and only while the client is not disabled.
+   */
+  clientId?: string | undefined;
+  /** A further condition on the family row `s` (the OAuth grant's resource); unmet: `rejected`, nothing rotated. */
+  familyCondition?: SQL | undefined;
+}
+
+/**
+ * `refreshSession`'s statement, not awaited: put it in a `db.batch` with a
+ * read that needs the rotated row (the OAuth refresh grant), then pass its
+ * rows to `refreshOutcomeOf`.
+ *
+ * @example
+ * const [refreshed, meta] = await db.batch([refreshSessionStatement(db, input), metadataRead]);
+ * const outcome = refreshOutcomeOf(refreshed.rows);
+ */
+export function refreshSessionStatement(db: Database, input: RefreshInput) {
   const presented = input.presentedHash;
   const grace = sql`make_interval(secs => ${input.graceSeconds})`;
-  const result = await db.execute(sql`
+  const owner =
+    input.clientId === undefined
+      ? sql`s.client_id IS NULL`
+      : sql`s.client_id = ${input.clientId}::uuid
+            AND EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = s.client_id AND c.disabled_at IS NULL)
+            ${input.familyCondition === undefined ? sql`` : sql`AND ${input.familyCondition}`}`;
+  return db.execute(sql`
     WITH locked AS (
       SELECT s.id, s.user_id, s.secret_hash, s.previous_secret_hash, s.rotated_at, s.revoked_at, s.expires_at,
              s.absolute_expires_at, u.disabled_at, u.email, u.name, u.image
       FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id = ${input.sessionId}::uuid
+      WHERE s.id = ${input.sessionId}::uuid AND ${owner}
       FOR UPDATE OF s
     ),
     live AS (
@@ -117,7 +184,16 @@ export async function refreshSession(
     UNION ALL
     SELECT 'reused', id, user_id, NULL, NULL, NULL, NULL FROM reused
   `);
-  const row = result.rows[0] as Record<string, unknown> | undefined;
+}
+
+/**
+ * The outcome of `refreshSessionStatement`'s rows.
+ *
+ * @example
+ * refreshOutcomeOf([]); // { outcome: "rejected" }
+ */
+export function refreshOutcomeOf(rows: readonly unknown[]): RefreshOutcome {
+  const row = rows[0] as Record<string, unknown> | undefined;
   if (!row) return { outcome: "rejected" };
   const sessionId = String(row.id);
   const userId = String(row.user_id);
@@ -149,7 +225,7 @@ export type SessionProof =
 export function ownerOf(proof: SessionProof): SQL {
   if (proof.kind === "jwt") return sql`${proof.userId}::uuid`;
   return sql`(SELECT user_id FROM sessions WHERE id = ${proof.sessionId}::uuid AND secret_hash = ${proof.secretHash}
-              AND revoked_at IS NULL AND expires_at > now())`;
+              AND client_id IS NULL AND revoked_at IS NULL AND expires_at > now())`;
 }
 
 /**
@@ -166,7 +242,8 @@ export async function revokeSessions(
   proof: SessionProof,
   target: "current" | "all" | { sessionId: string },
 ): Promise<string[]> {
-  const owner = eq(sessions.userId, ownerOf(proof));
+  // Browser sessions only: apps keep their access until revoked from the account page.
+  const owner = and(eq(sessions.userId, ownerOf(proof)), isNull(sessions.clientId));
   const which =
     target === "all" ? owner : and(owner, eq(sessions.id, target === "current" ? proof.sessionId : target.sessionId));
   const rows = await db
@@ -202,7 +279,7 @@ export async function listActiveSessions(db: Database, proof: SessionProof): Pro
       userAgent: sessions.userAgent,
     })
     .from(sessions)
-    .where(and(eq(sessions.userId, ownerOf(proof)), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)))
+    .where(and(eq(sessions.userId, ownerOf(proof)), isNull(sessions.clientId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)))
     .orderBy(desc(sessions.lastUsedAt))
     .limit(100);
 }

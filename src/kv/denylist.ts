@@ -68,3 +68,26 @@ export async function isSessionDenied(kv: KVNamespace, sessionId: string, now: n
   }
   return denied;
 }
+
+const TOKEN_PREFIX = "deny:jti:";
+
+/**
+ * Denylists one access token by `jti` until it expires (RFC 7009 revocation
+ * of an OAuth access token). Awaited; throws if KV refuses.
+ *
+ * @example
+ * await denyTokenId(c.var.kv, claims.jti, claims.exp - now + 60);
+ */
+export async function denyTokenId(kv: KVNamespace, jti: string, ttlSeconds: number): Promise<void> {
+  await kv.put(`${TOKEN_PREFIX}${jti}`, "1", { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, Math.ceil(ttlSeconds)) });
+}
+
+/**
+ * Whether an access token's `jti` was revoked. Throws if KV cannot be read.
+ *
+ * @example
+ * if (await isTokenDenied(c.var.kv, claims.jti)) return invalidToken();
+ */
+export async function isTokenDenied(kv: KVNamespace, jti: string): Promise<boolean> {
+  return (await kv.get(`${TOKEN_PREFIX}${jti}`)) !== null;
+}

@@ -9,6 +9,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { GatehouseError } from "../error";
 import { verifyAccessTokenLocal } from "../tokens/verify-local";
+import { isOAuthClientToken, oauthTokenAllowedAtOwnApi } from "../oauth/resources";
 import { isAllowedOrigin } from "./cors";
 
 /** The caller, as its verified access token says. */
@@ -41,6 +42,11 @@ export function requireBearer(): MiddlewareHandler<BearerEnv> {
     if (!match?.[1]) throw unauthorized("An access token is required: Authorization: Bearer <token>.");
     const result = await verifyAccessTokenLocal(c.var.config, match[1]);
     if (!result.ok) throw unauthorized("The access token is not valid.");
+    // An OAuth client's token is for the resource the user granted it, not for this API
+    // (unless that resource is this API itself: docs/oauth-server.md).
+    if (isOAuthClientToken(result.claims) && !oauthTokenAllowedAtOwnApi(result.claims, c.var.config.authUrl)) {
+      throw unauthorized("This access token was issued to an application for another resource.");
+    }
     const sid = result.claims.sid;
     c.set("caller", { userId: result.claims.sub, sessionId: typeof sid === "string" ? sid : null });
     await next();

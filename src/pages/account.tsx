@@ -7,6 +7,7 @@
  */
 import type { AccountOverview } from "../db/account";
 import { deviceLabel } from "../lib/user-agent";
+import { Apps } from "./account-apps";
 import { Layout } from "./layout";
 import { ProviderMark } from "./provider-mark";
 
@@ -15,6 +16,7 @@ export const ACCOUNT_NOTICES = {
   unlinked: "The sign-in method was removed.",
   revoked: "The session was signed out.",
   disconnected: "Your Facebook Pages were disconnected from the organization.",
+  app_revoked: "The application no longer has access to your account.",
 } as const;
 
 export type AccountNotice = keyof typeof ACCOUNT_NOTICES;
@@ -60,6 +62,7 @@ export function AccountPage(props: AccountPageProps) {
       </section>
       <SignInMethods {...props} />
       <Sessions sessions={props.overview.sessions} currentSessionId={props.currentSessionId} />
+      <Apps apps={props.overview.apps} />
       <Organizations overview={props.overview} canConnectFacebook={props.providers.some((p) => p.id === "facebook")} accountUrl={props.accountUrl} />
     </Layout>
   );

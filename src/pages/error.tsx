@@ -17,6 +17,7 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; try
   StorageUnavailable: { title: "Service unavailable", explain: "Sign-in could not be started because storage is unavailable.", tryThis: "Wait a moment and try again." },
   InvalidRequest: { title: "Invalid request", explain: "The request was malformed.", tryThis: "Go back and try again." },
   InvalidRedirect: { title: "Invalid return address", explain: "The address to return to after sign-in is not allowed.", tryThis: "Start from the application you want to use." },
+  AuthorizationRequestInvalid: { title: "Invalid application request", explain: "The application that sent you here is unknown or disabled, or asked to return to an address it did not register.", tryThis: "Go back to the application and tell its developers; you were not sent back to it." },
   Unauthorized: { title: "Not signed in", explain: "You need to sign in first.", tryThis: "Sign in and try again." },
   Forbidden: { title: "Not allowed", explain: "You do not have permission for this.", tryThis: "Ask an administrator for access." },
   NotFound: { title: "Not found", explain: "There is nothing here.", tryThis: "Check the address." },

@@ -3,6 +3,8 @@
  * the sign-in page, which comes back here). Its forms:
  *   - `POST /account/unlink/:provider` removes a sign-in method, never the last,
  *   - `POST /account/sessions/:id/revoke` signs one of the user's sessions out,
+ *   - `POST /account/apps/:clientId/revoke` ends an OAuth application's
+ *     access (its grants and refresh tokens),
  *   - `POST /account/orgs/:org/providers/facebook/disconnect` retires the
  *     Facebook tokens (user and Pages) the user connected to an organization
  *     they own or administer.
@@ -16,8 +18,10 @@ import type { MiddlewareHandler } from "hono";
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { accountOverview, disconnectProviderForSession, unlinkAccount } from "../db/account";
+import { revokeUserApp } from "../db/oauth-grants";
 import { revokeSessions } from "../db/sessions";
 import { GatehouseError } from "../error";
+import { denySessions } from "../kv/denylist";
 import { pageSecurityHeaders } from "../lib/security-headers";
 import { limitBody, methodNotAllowed, noStore } from "../middleware/csrf";
 import { parseOrgRef } from "../orgs/slugs";
@@ -25,6 +29,16 @@ import { ACCOUNT_NOTICES, AccountPage, type AccountNotice } from "../pages/accou
 import { clearSessionCookies } from "../sessions/browser-session";
 import { identifySession, resolveSession } from "../sessions/resolve";
 import { denySessionIds } from "../sessions/revoke";
+
+/** Denylists OAuth families' ids for as long as their access tokens live. */
+async function denyFamilies(c: Parameters<typeof denySessionIds>[0], ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await denySessions(c.var.kv, ids, c.var.config.sessions.accessTokenTtlSeconds + 60);
+  } catch (error) {
+    throw new GatehouseError("StorageUnavailable", "The revocation could not be propagated; try again.", { cause: error });
+  }
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Provider ids are config ids (`github`, an OIDC instance id); anything else names nothing. */
@@ -130,7 +144,18 @@ export const account = new Hono<AppEnv>()
     if (!result.ok) throw new GatehouseError("Forbidden", "Only owners and admins can disconnect Facebook from this organization.");
     return c.redirect("/account?notice=disconnected", 303);
   })
+  .post("/apps/:clientId/revoke", requireOwnOrigin(), async (c) => {
+    const clientId = c.req.param("clientId").toLowerCase();
+    const proof = await identifySession(c);
+    if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
+    const result = UUID.test(clientId) ? await revokeUserApp(await c.var.db(), proof, clientId) : { revoked: false, familyIds: [] };
+    if (!result.revoked) throw new GatehouseError("NotFound", "This application has no access to your account.");
+    // Its access tokens carry the family id as `sid`: userinfo refuses them from now on.
+    await denyFamilies(c, result.familyIds);
+    return c.redirect("/account?notice=app_revoked", 303);
+  })
   .all("/", methodNotAllowed("GET"))
   .all("/unlink/:provider", methodNotAllowed("POST"))
   .all("/sessions/:id/revoke", methodNotAllowed("POST"))
+  .all("/apps/:clientId/revoke", methodNotAllowed("POST"))
   .all("/orgs/:org/providers/facebook/disconnect", methodNotAllowed("POST"));

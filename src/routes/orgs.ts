@@ -16,6 +16,7 @@ import { bearerCors, requireBearer } from "../middleware/bearer";
 import { methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
 import { slugCandidates, slugProblem } from "../orgs/slugs";
+import { orgClients } from "./oauth-clients";
 import { orgFacebook } from "./org-facebook";
 import { orgTokens } from "./org-tokens";
 import { jsonBody, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
@@ -41,6 +42,7 @@ export const orgs = new Hono<AppEnv>()
   .route("/", orgTokens)
   .use(bearerCors())
   .route("/", orgFacebook)
+  .route("/", orgClients)
   .get("/", bearer, async (c) => {
     return c.json({ orgs: await listOrgsForUser(await c.var.db(), c.var.caller.userId) });
   })
@@ -114,6 +116,9 @@ export const orgs = new Hono<AppEnv>()
   .all("/:org/members/:userId", methodNotAllowed("PATCH, DELETE"))
   .all("/:org/leave", methodNotAllowed("POST"))
   .all("/:org/pages", methodNotAllowed("GET"))
+  .all("/:org/clients", methodNotAllowed("GET, POST"))
+  .all("/:org/clients/:clientId", methodNotAllowed("PATCH, DELETE"))
+  .all("/:org/clients/:clientId/secret", methodNotAllowed("POST"))
   .all("/:org/providers/facebook/disconnect", methodNotAllowed("POST"))
   .all("/:org/pages/:pageId/token", methodNotAllowed("POST"))
   .all("/:org/members/:userId/provider-tokens/:provider", methodNotAllowed("POST"));

@@ -15,6 +15,8 @@ export interface StackUrls {
   spaUrl: string;
   apiUrl: string;
   oidcUrl: string;
+  /** The example web app (examples/webapp), an OAuth client on another site (127.0.0.1). */
+  webappUrl: string;
 }
 
 export interface StackOptions {
@@ -65,7 +67,7 @@ async function waitUntilOk(url: string, child: ChildProcess, output: () => strin
  * await stack.stop();
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const [worker, oidc, neon, spa, api, inspector] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [worker, oidc, neon, spa, api, inspector, webapp] = await Promise.all(Array.from({ length: 7 }, freePort));
   const dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   let log = "";
   const child = spawn(process.execPath, ["--import", "tsx", join(root, "scripts/dev.ts")], {
@@ -81,6 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       GATEHOUSE_SPA_PORT: String(spa),
       GATEHOUSE_API_PORT: String(api),
       GATEHOUSE_INSPECTOR_PORT: String(inspector),
+      GATEHOUSE_WEBAPP_PORT: String(webapp),
       WRANGLER_SEND_METRICS: "false",
       // Never UTC (F11): the stack's Node processes and workerd inherit it.
       TZ: "America/St_Johns",
@@ -95,6 +98,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     spaUrl: `http://localhost:${spa}`,
     apiUrl: `http://localhost:${api}`,
     oidcUrl: `http://localhost:${oidc}`,
+    webappUrl: `http://127.0.0.1:${webapp}`,
   };
   const stop = async () => {
     if (child.exitCode === null && child.pid !== undefined) {
@@ -111,6 +115,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await waitUntilOk(`http://127.0.0.1:${worker}/health`, child, () => log, deadline);
     await waitUntilOk(`http://127.0.0.1:${spa}/config.json`, child, () => log, deadline);
     await waitUntilOk(`http://127.0.0.1:${api}/health`, child, () => log, deadline);
+    await waitUntilOk(`http://127.0.0.1:${webapp}/health`, child, () => log, deadline);
   } catch (error) {
     await stop();
     throw error;

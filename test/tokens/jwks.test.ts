@@ -28,7 +28,7 @@ describe("GET /.well-known/jwks.json", () => {
     expect(await res.json()).toMatchObject({
       issuer: "https://auth.example.com",
       jwks_uri: "https://auth.example.com/.well-known/jwks.json",
-      token_endpoint: "https://auth.example.com/auth/token",
+      token_endpoint: "https://auth.example.com/oauth/token",
       id_token_signing_alg_values_supported: ["ES256"],
     });
   });

@@ -1,0 +1,171 @@
+/**
+ * The authorization endpoint's one statement: read the client and, when
+ * the request may be answered at once (signed in, fresh enough for
+ * `max_age`, consent remembered or just given, or a first-party client),
+ * store the authorization code in the same round trip. The conditions under
+ * which a code is written are the same ones `oauth/authorize-request.ts`
+ * checks in the worker, repeated here so nothing is written for a request
+ * the worker will refuse.
+ */
+import { sql, type SQL } from "drizzle-orm";
+import type { ClientView } from "../oauth/authorize-request";
+import type { Database } from "./client";
+
+/** The code to store, when the caller wants one issued. */
+export interface CodeToIssue {
+  codeHash: string;
+  /** The redirect URI as presented (what the token request must repeat). */
+  redirectUri: string;
+  /** Registered forms it may match: itself and, for loopback, the port-less form. */
+  redirectKeys: readonly string[];
+  codeChallenge: string;
+  scopes: readonly string[];
+  resource: string;
+  defaultResource: string;
+  nonce: string | null;
+  /** `remembered`: only with a live grant covering the scopes (or first party). `granted`: the user just allowed it; remember it. */
+  consent: "remembered" | "granted";
+  lifetimeSeconds: number;
+}
+
+export interface AuthorizeOutcome {
+  client: ClientView | null;
+  /** The browser session is live (not revoked, user not disabled). */
+  sessionLive: boolean;
+  /** The session is within `max_age` (true without one). */
+  fresh: boolean;
+  /** A live grant covers the scopes, or the client is first party. */
+  consented: boolean;
+  /** The code was stored. */
+  issued: boolean;
+}
+
+/**
+ * Looks up the client and, with `issue` and a session, conditionally stores the code.
+ *
+ * @example
+ * const r = await authorizeStatement(db, { clientId, session: { sessionId, userId }, maxAge: null, issue: null });
+ */
+export async function authorizeStatement(
+  db: Database,
+  input: {
+    clientId: string;
+    session: { sessionId: string; userId: string } | null;
+    /** OIDC `max_age`: the session must have started at most this many seconds ago. */
+    maxAge: number | null;
+    issue: CodeToIssue | null;
+  },
+): Promise<AuthorizeOutcome> {
+  const { clientId, session, issue } = input;
+  const sessionCte = session
+    ? sql`SELECT s.created_at FROM sessions s JOIN users u ON u.id = s.user_id
+          WHERE s.id = ${session.sessionId}::uuid AND s.user_id = ${session.userId}::uuid AND s.client_id IS NULL
+            AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`
+    : sql`SELECT NULL::timestamptz AS created_at WHERE false`;
+  const scopes = issue ? textArray(issue.scopes) : sql`ARRAY[]::text[]`;
+  const resource = issue?.resource ?? "";
+  const grantCte = session
+    ? sql`SELECT g.id, g.scopes FROM oauth_grants g
+          WHERE g.user_id = ${session.userId}::uuid AND g.client_id = ${clientId}::uuid AND g.resource = ${resource} AND g.revoked_at IS NULL`
+    : sql`SELECT NULL::uuid AS id, NULL::text[] AS scopes WHERE false`;
+  const fresh = input.maxAge === null ? sql`true` : sql`sess.created_at >= now() - make_interval(secs => ${input.maxAge})`;
+  const writes = issue && session ? issueWrites(issue, session.userId, clientId, scopes, fresh) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
+  const result = await db.execute(sql`
+    WITH client AS (
+      SELECT c.id, c.name, c.type, c.application_type, c.redirect_uris, c.scopes, c.resources, c.first_party,
+             c.disabled_at IS NOT NULL AS disabled, o.name AS org_name
+      FROM oauth_clients c LEFT JOIN organizations o ON o.id = c.org_id
+      WHERE c.id = ${clientId}::uuid
+    ),
+    sess AS (${sessionCte}),
+    grant_row AS (${grantCte}),
+    consent AS (
+      SELECT (SELECT first_party FROM client) OR EXISTS (SELECT 1 FROM grant_row WHERE grant_row.scopes @> ${scopes}) AS ok
+    ),
+    ${writes}
+    SELECT client.*, EXISTS (SELECT 1 FROM sess) AS session_live,
+           EXISTS (SELECT 1 FROM sess WHERE ${fresh}) AS fresh,
+           (SELECT ok FROM consent) AS consented,
+           EXISTS (SELECT 1 FROM issued) AS issued
+    FROM (SELECT 1) one LEFT JOIN client ON true
+  `);
+  const row = result.rows[0] as Record<string, unknown> | undefined;
+  if (!row) throw new Error("authorizeStatement: no row");
+  return {
+    client: row.id == null ? null : clientViewOf(row),
+    sessionLive: row.session_live === true,
+    fresh: row.fresh === true,
+    consented: row.consented === true,
+    issued: row.issued === true,
+  };
+}
+
+function issueWrites(issue: CodeToIssue, userId: string, clientId: string, scopes: SQL, fresh: SQL): SQL {
+  const consentOk = issue.consent === "granted" ? sql`true` : sql`(SELECT ok FROM consent)`;
+  const remember =
+    issue.consent === "granted"
+      ? sql`remembered AS (
+          INSERT INTO oauth_grants (user_id, client_id, scopes, resource)
+          SELECT ${userId}::uuid, ${clientId}::uuid, ${scopes}, ${issue.resource} FROM eligible
+          ON CONFLICT (user_id, client_id, resource) WHERE revoked_at IS NULL
+          DO UPDATE SET scopes = ARRAY(SELECT DISTINCT unnest(oauth_grants.scopes || EXCLUDED.scopes) ORDER BY 1), last_used_at = now()
+          RETURNING id
+        ),`
+      : sql`remembered AS (
+          UPDATE oauth_grants SET last_used_at = now() WHERE id IN (SELECT id FROM grant_row) AND EXISTS (SELECT 1 FROM eligible) RETURNING id
+        ),`;
+  return sql`eligible AS (
+      SELECT sess.created_at FROM client, sess
+      WHERE NOT client.disabled
+        AND client.redirect_uris && ${textArray(issue.redirectKeys)}
+        AND (${issue.redirectUri} = ANY(client.redirect_uris) OR client.application_type = 'native')
+        AND ${scopes} <@ client.scopes
+        AND (${issue.resource} = ${issue.defaultResource} OR ${issue.resource} = ANY(client.resources))
+        AND ${fresh} AND ${consentOk}
+    ),
+    ${remember}
+    issued AS (
+      INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, nonce, auth_time, expires_at)
+      SELECT ${issue.codeHash}, ${clientId}::uuid, ${userId}::uuid, ${issue.redirectUri}, ${issue.codeChallenge}, ${scopes},
+             ${issue.resource}, ${issue.nonce}, eligible.created_at, now() + make_interval(secs => ${issue.lifetimeSeconds})
+      FROM eligible
+      RETURNING code_hash
+    )`;
+}
+
+/** A text[] literal built from parameters. */
+export function textArray(values: readonly string[]): SQL {
+  if (values.length === 0) return sql`ARRAY[]::text[]`;
+  return sql`ARRAY[${sql.join(values.map((v) => sql`${v}`), sql`, `)}]::text[]`;
+}
+
+/**
+ * A client row (snake_case columns) as the endpoint's view.
+ *
+ * @example
+ * clientViewOf(result.rows[0]);
+ */
+export function clientViewOf(row: Record<string, unknown>): ClientView {
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    type: row.type === "confidential" ? "confidential" : "public",
+    applicationType: row.application_type === "native" ? "native" : "web",
+    redirectUris: pgArray(row.redirect_uris),
+    scopes: pgArray(row.scopes),
+    resources: pgArray(row.resources),
+    firstParty: row.first_party === true,
+    disabled: row.disabled === true,
+    orgName: typeof row.org_name === "string" ? row.org_name : null,
+  };
+}
+
+/** A Postgres text[] as the driver returns it (an array, or `{a,b}` text from some paths). */
+export function pgArray(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === "string" && value.startsWith("{") && value.endsWith("}")) {
+    const inner = value.slice(1, -1);
+    return inner === "" ? [] : inner.split(",").map((v) => v.replace(/^"(.*)"$/, "$1"));
+  }
+  return [];
+}

@@ -1,0 +1,44 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * The account page's "Apps with access to your account": each application
+ * holding a grant or a refresh token, what it may do, when it last did, and
+ * a Revoke form. Signing out everywhere leaves these alone; Revoke is how an
+ * app loses access (docs/oauth-server.md).
+ */
+import type { UserApp } from "../db/oauth-grants";
+import { describeScopes } from "../oauth/scopes";
+
+/** @example <Apps apps={overview.apps} /> */
+export function Apps(props: { apps: readonly UserApp[] }) {
+  return (
+    <section aria-labelledby="apps">
+      <h2 id="apps">Apps with access to your account</h2>
+      {props.apps.length === 0 ? (
+        <p class="muted">No application has access.</p>
+      ) : (
+        <ul class="plain">
+          {props.apps.map((app) => (
+            <li>
+              <span class="grow">
+                <strong>{app.name}</strong>
+                {app.orgName ? <span class="muted"> · {app.orgName}</span> : null}
+                <br />
+                <small>{describeScopes(app.scopes, "its API").join("; ")}</small>
+                <br />
+                <small>last used {app.lastUsedAt.toISOString().slice(0, 16).replace("T", " ")} UTC</small>
+              </span>
+              <form method="post" action={`/account/apps/${app.clientId}/revoke`} class="inline">
+                <button class="button small danger" type="submit" aria-label={`Revoke access for ${app.name}`}>
+                  Revoke
+                </button>
+              </form>
+            </li>
+          ))}
+        </ul>
+      )}
+      <p class="muted">
+        <small>Signing out everywhere does not remove these; revoke an app here to end its access.</small>
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,70 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * The consent page of the authorization endpoint: who is asking (the
+ * client's name, its organization, and — prominently — the host it will send
+ * you back to), what it asks for in plain words, and Allow / Deny as POST
+ * forms. Both forms carry the request and a consent token bound to this user,
+ * session and request (`tokens/oauth.ts`); the page cannot be framed.
+ */
+import { Layout } from "./layout";
+
+export interface ConsentPageProps {
+  clientName: string;
+  orgName: string | null;
+  /** Host (and port) of the redirect URI. */
+  redirectHost: string;
+  /** The scopes in plain words (`oauth/scopes.ts`). */
+  permissions: readonly string[];
+  /** Host of the resource, when it is not gatehouse itself. */
+  resourceHost: string | null;
+  /** Who is signed in. */
+  signedInAs: string;
+  /** The authorization request's query string, posted back unchanged. */
+  request: string;
+  consentToken: string;
+}
+
+/** @example String(<ConsentPage clientName="Acme" … />) */
+export function ConsentPage(props: ConsentPageProps) {
+  return (
+    <Layout title={`Allow ${props.clientName}?`}>
+      <h1>
+        Allow <strong>{props.clientName}</strong> to use your account?
+      </h1>
+      {props.orgName ? <p class="muted">An application of the organization {props.orgName}.</p> : null}
+      <p>After you answer you will be sent to</p>
+      <p style="font-size:1.25rem;font-weight:700;overflow-wrap:anywhere;margin:.25rem 0 .75rem">{props.redirectHost}</p>
+      <p class="muted">Continue only if you trust that site.</p>
+      <p>
+        It will be able to:
+      </p>
+      <ul>
+        {props.permissions.map((p) => (
+          <li>{p}</li>
+        ))}
+      </ul>
+      {props.resourceHost ? <p class="muted">Access is for the API at {props.resourceHost}.</p> : null}
+      <p class="muted">
+        <small>
+          Signed in as {props.signedInAs}. You can remove this access at any time from your account page (Apps with access to your account).
+        </small>
+      </p>
+      <form method="post" action="/oauth/consent">
+        <input type="hidden" name="request" value={props.request} />
+        <input type="hidden" name="consent_token" value={props.consentToken} />
+        <input type="hidden" name="decision" value="allow" />
+        <button class="button" type="submit">
+          Allow
+        </button>
+      </form>
+      <form method="post" action="/oauth/consent">
+        <input type="hidden" name="request" value={props.request} />
+        <input type="hidden" name="consent_token" value={props.consentToken} />
+        <input type="hidden" name="decision" value="deny" />
+        <button class="button" type="submit">
+          Deny
+        </button>
+      </form>
+    </Layout>
+  );
+}
