@@ -102,6 +102,12 @@ export const sessions = pgTable(
     secretHash: sha256Hex("secret_hash").notNull(),
     /** The hash before the latest rotation, accepted within the grace window. */
     previousSecretHash: sha256Hex("previous_secret_hash"),
+    /**
+     * Hash of the family secret every token of this session carries, fixed
+     * for its life: a past token of the family is recognisable as reuse.
+     * Null only for rows created before family secrets (upgraded on rotation).
+     */
+    familySecretHash: sha256Hex("family_secret_hash"),
     rotatedAt: timestamp("rotated_at", { withTimezone: true }),
     createdAt: createdAt(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
@@ -116,6 +122,7 @@ export const sessions = pgTable(
     index("sessions_user_id_idx").on(t.userId),
     index("sessions_expires_at_idx").on(t.expiresAt),
     check("sessions_secret_hash_hex", sql`${t.secretHash} ~ '^[0-9a-f]{64}$'`),
+    check("sessions_family_secret_hash_hex", sql`${t.familySecretHash} IS NULL OR ${t.familySecretHash} ~ '^[0-9a-f]{64}$'`),
   ],
 );
 

@@ -71,6 +71,7 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
     session: {
       sessionId: refresh.sessionId,
       secretHash: refresh.secretHash,
+      familySecretHash: refresh.familySecretHash,
       ip: c.req.header("cf-connecting-ip") ?? null,
       userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
       now,

@@ -100,6 +100,7 @@ export async function signInAs(userId: string, options: { now?: Date } = {}): Pr
   await insertSessionStatement(databaseFor(config), {
     sessionId: minted.sessionId,
     secretHash: minted.secretHash,
+    familySecretHash: minted.familySecretHash,
     userId,
     ip: "203.0.113.7",
     userAgent: "vitest",

@@ -40,6 +40,7 @@ async function input(p: Profile, options: { linkUserId?: string | null; stateHas
     session: {
       sessionId: refresh.sessionId,
       secretHash: refresh.secretHash,
+      familySecretHash: refresh.familySecretHash,
       ip: "203.0.113.9",
       userAgent: "vitest",
       now: new Date(),
