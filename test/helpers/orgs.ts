@@ -27,19 +27,23 @@ export async function createVerifiedUser(label = "user", options: { verified?: b
   return { id, email };
 }
 
+/** The audience of gatehouse's own APIs in tests: `<AUTH_URL>/api`. */
+export const API_AUDIENCE = "https://auth.example.com/api";
+
 /**
- * An access token for `userId`, signed by the worker's own signer (`signAccessToken`).
+ * An access token for `userId` for gatehouse's own API (audience
+ * `<AUTH_URL>/api`, scope `gatehouse:orgs`), signed by the worker's own signer (`signAccessToken`).
  *
  * @example
  * const token = await accessTokenFor(userId);
  */
-export async function accessTokenFor(userId: string, options: { audience?: string; now?: Date } = {}): Promise<string> {
+export async function accessTokenFor(userId: string, options: { audience?: string; scope?: string; now?: Date } = {}): Promise<string> {
   const config = testConfig();
   const { token } = await signAccessToken(config, {
     userId,
     sessionId: crypto.randomUUID(),
-    audience: options.audience ?? config.allowedAudiences[0]!,
-    scope: "openid profile",
+    audience: options.audience ?? API_AUDIENCE,
+    scope: options.scope ?? "gatehouse:orgs",
     clientId: "https://app.example.com",
     now: options.now ?? new Date(),
   });

@@ -3,11 +3,13 @@
  * derived slugs), listing and reading, all behind a Bearer access token
  * checked like any backend would; each route is one database round trip.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call } from "../helpers/app";
+import { call, scopedEnv } from "../helpers/app";
 import { rawSql, resetStats, stats } from "../helpers/neon-local";
 import { craftJwt, signInAs } from "../helpers/sessions";
-import { accessTokenFor, api, auditRows, countRows, createOrgAs, createPersonalOrg, createVerifiedUser, unique } from "../helpers/orgs";
+import { wrapKv } from "../signin/helpers";
+import { API_AUDIENCE, accessTokenFor, api, auditRows, countRows, createOrgAs, createPersonalOrg, createVerifiedUser, unique } from "../helpers/orgs";
 
 describe("POST /api/orgs", () => {
   it("creates an organization with the caller as owner and its audit row, in one round trip", async () => {
@@ -164,25 +166,78 @@ describe("Bearer access tokens on /api/orgs", () => {
   const now = () => Math.floor(Date.now() / 1000);
   const claims = (sub: string, over: Record<string, unknown> = {}) => ({
     iss: "https://auth.example.com",
-    aud: "https://api.example.com",
+    aud: API_AUDIENCE,
+    scope: "gatehouse:orgs",
+    sid: crypto.randomUUID(),
     sub,
     iat: now(),
     exp: now() + 600,
     ...over,
   });
 
-  it("accepts a token minted by POST /auth/token for the signed-in user", async () => {
+  const mint = (cookie: string, body: unknown) =>
+    call("/auth/token", {
+      method: "POST",
+      headers: { origin: "https://app.example.com", "content-type": "application/json", cookie },
+      body: JSON.stringify(body),
+    });
+
+  it("accepts a token minted by POST /auth/token with resource <AUTH_URL>/api for the signed-in user", async () => {
     const ada = await createVerifiedUser("ada");
     const session = await signInAs(ada.id);
-    const minted = await call("/auth/token", {
-      method: "POST",
-      headers: { origin: "https://app.example.com", "content-type": "application/json", cookie: session.cookieHeader },
-      body: JSON.stringify({ audience: "https://other-api.example.com" }),
-    });
+    const minted = await mint(session.cookieHeader, { resource: API_AUDIENCE });
     expect(minted.status).toBe(200);
-    const { access_token } = (await minted.json()) as { access_token: string };
+    const { access_token, scope } = (await minted.json()) as { access_token: string; scope: string };
+    expect(scope).toBe("gatehouse:orgs");
     const res = await api(access_token, "GET", "/api/orgs");
     expect(res.status).toBe(200);
+  });
+
+  it("refuses with 401 and writes nothing a token minted for any ALLOWED_AUDIENCES entry (the default one included)", async () => {
+    const ada = await createVerifiedUser("ada");
+    const session = await signInAs(ada.id);
+    for (const body of [{}, { audience: "https://api.example.com" }, { audience: "https://other-api.example.com", scope: "openid profile email" }]) {
+      const minted = await mint(session.cookieHeader, body);
+      expect(minted.status).toBe(200);
+      const { access_token } = (await minted.json()) as { access_token: string };
+      const before = await countRows("organizations");
+      await resetStats("orgs-aud");
+      const res = await api(access_token, "POST", "/api/orgs", { name: "Replayed" }, { scope: "orgs-aud" });
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+      expect((await stats("orgs-aud")).requests).toBe(0);
+      expect(await countRows("organizations")).toBe(before);
+    }
+  });
+
+  it("refuses a token whose session was signed out (deny:sid:), and fails closed when the denylist cannot be read", async () => {
+    const ada = await createVerifiedUser("ada");
+    const session = await signInAs(ada.id);
+    const { access_token } = (await (await mint(session.cookieHeader, { resource: API_AUDIENCE })).json()) as { access_token: string };
+    const before = await countRows("organizations");
+
+    const { kv } = wrapKv(env.AUTH_KV, { failGet: true });
+    const unreadable = await call("/api/orgs", { method: "POST", headers: { authorization: `Bearer ${access_token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Nope" }) }, { env: { ...scopedEnv("orgs-deny"), AUTH_KV: kv } as Env });
+    expect(unreadable.status).toBe(503);
+    expect(await unreadable.json()).toMatchObject({ code: "StorageUnavailable" });
+
+    const out = await call("/auth/signout?scope=all", { method: "POST", headers: { origin: "https://auth.example.com", cookie: session.cookieHeader, accept: "application/json" } });
+    expect(out.status).toBe(200);
+    await resetStats("orgs-deny");
+    const res = await api(access_token, "POST", "/api/orgs", { name: "After sign-out" }, { scope: "orgs-deny" });
+    expect(res.status).toBe(401);
+    expect((await stats("orgs-deny")).requests).toBe(0);
+    expect(await countRows("organizations")).toBe(before);
+  });
+
+  it("refuses an API-audience token without the gatehouse:orgs scope with 403 insufficient_scope", async () => {
+    const id = (await createVerifiedUser()).id;
+    const token = await craftJwt(claims(id, { scope: "openid profile" }), { typ: "at+jwt" });
+    const before = await countRows("organizations");
+    const res = await api(token, "POST", "/api/orgs", { name: "Nope" });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toBe('Bearer error="insufficient_scope", scope="gatehouse:orgs"');
+    expect(await countRows("organizations")).toBe(before);
   });
 
   it("accepts clocks 60 s apart either way", async () => {
@@ -200,6 +255,8 @@ describe("Bearer access tokens on /api/orgs", () => {
     ["a session JWT (typ session+jwt, session audience)", "session", undefined],
     ["the wrong typ", "jwt", { typ: "JWT" }],
     ["an audience outside ALLOWED_AUDIENCES", { aud: "https://evil.example.com" }, undefined],
+    ["an ALLOWED_AUDIENCES audience", { aud: "https://api.example.com" }, undefined],
+    ["no sid", { sid: undefined }, undefined],
     ["another issuer", { iss: "https://evil.example.com" }, undefined],
     ["an expired token (beyond the 60 s tolerance)", { iat: now() - 1000, exp: now() - 120 }, undefined],
     ["an iat in the future beyond the tolerance", { iat: now() + 300, exp: now() + 900 }, undefined],
