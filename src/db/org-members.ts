@@ -147,7 +147,9 @@ export async function changeMemberRole(
  * Removes a member, or the caller themselves (`targetId === actorId`: leaving,
  * which any member may do). Owners and admins remove others; admins never
  * remove owners; the last owner can neither leave nor be removed, and nobody
- * leaves their own personal organization.
+ * leaves their own personal organization. The same statement soft-deletes
+ * every active provider token (user and Page) that member granted the
+ * organization; the audit row counts them (`revokedTokens`).
  *
  * @example
  * const r = await removeMember(db, { actorId, org: ref, targetId });
@@ -178,6 +180,13 @@ export async function removeMember(db: Database, input: { actorId: string; org: 
       WHERE d.outcome = 'ok' AND m.org_id = d.org_id AND m.user_id = ${input.targetId}::uuid
       RETURNING m.org_id, m.user_id, m.role
     ),
+    -- The provider tokens (user and Page) the departing member granted this org stop with the membership.
+    dropped AS (
+      UPDATE provider_tokens t SET deleted_at = now(), updated_at = now()
+      FROM removed
+      WHERE t.org_id = removed.org_id AND t.user_id = removed.user_id AND t.deleted_at IS NULL
+      RETURNING t.id
+    ),
     audit AS (${auditInsert(
       {
         actor,
@@ -185,7 +194,7 @@ export async function removeMember(db: Database, input: { actorId: string; org: 
         orgId: sql`removed.org_id`,
         targetType: "user",
         targetId: sql`removed.user_id::text`,
-        metadata: sql`jsonb_build_object('role', removed.role)`,
+        metadata: sql`jsonb_build_object('role', removed.role, 'revokedTokens', (SELECT count(*) FROM dropped))`,
       },
       sql`removed`,
     )})

@@ -173,6 +173,9 @@ export async function readPageToken(
              p.id AS page_id, p.external_page_id, p.name
       FROM provider_pages p
       JOIN provider_tokens t ON t.page_id = p.id AND t.org_id = p.org_id
+      -- The person who connected the Page must still be an enabled member of the org.
+      JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
+      JOIN users u ON u.id = t.user_id AND u.disabled_at IS NULL
       WHERE p.id = ${input.pageId}::uuid AND p.org_id = (SELECT id FROM client_org) AND p.gone_at IS NULL
         AND t.token_type = 'page' AND t.deleted_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
     ),

@@ -220,6 +220,44 @@ describe("POST /api/orgs/:org/pages/:pageId/token (service clients)", () => {
     expect(await countRows("audit_events", "action = 'page_token.read'")).toBe(auditsBefore);
   });
 
+  it("stops serving the tokens of an admin who was removed, left or is disabled; removal and leaving soft-delete them, audited, in one round trip", async () => {
+    for (const how of ["remove", "leave", "disable"] as const) {
+      // An admin connected the Pages; the owner stays.
+      const owner = await createVerifiedUser("owner");
+      const ownerToken = await accessTokenFor(owner.id);
+      const org = await createOrgAs(ownerToken, "Pages Inc");
+      const admin = await createVerifiedUser("admin");
+      await addMembership(org.id, admin.id, "admin");
+      const account = await createAccount(admin.id);
+      const page = { externalId: `page-${unique()}`, name: "Page", category: null, tasks: ["MODERATE"] };
+      await connect(org.id, admin.id, account, [page], "admin-user-token");
+      const pageId = await pageIdOf(org.id, page.externalId);
+      const e = await serviceEnv(`svc-gone-${how}`, [{ id: "billing", orgs: [org.slug] }]);
+      const read = () => call(`/api/orgs/${org.slug}/pages/${pageId}/token`, { method: "POST", headers: { authorization: basic("billing") } }, { env: e });
+      expect((await read()).status).toBe(200);
+
+      await resetStats(`members-${how}`);
+      if (how === "remove") {
+        const res = await api(ownerToken, "DELETE", `/api/orgs/${org.slug}/members/${admin.id}`, undefined, { scope: `members-${how}` });
+        expect(res.status).toBe(200);
+      } else if (how === "leave") {
+        const res = await api(await accessTokenFor(admin.id), "POST", `/api/orgs/${org.slug}/leave`, undefined, { scope: `members-${how}` });
+        expect(res.status).toBe(200);
+      } else {
+        await rawSql("UPDATE users SET disabled_at = now() WHERE id = $1", [admin.id]);
+      }
+      if (how !== "disable") {
+        expect((await stats(`members-${how}`)).requests).toBe(1);
+        expect(await countRows("provider_tokens", "org_id = $1 AND user_id = $2 AND deleted_at IS NULL", [org.id, admin.id])).toBe(0);
+        const audit = (await auditRows(org.id)).filter((a) => a.action === (how === "remove" ? "member.remove" : "member.leave"));
+        expect(audit).toEqual([expect.objectContaining({ target_id: admin.id, metadata: { role: "admin", revokedTokens: 2 } })]);
+      }
+      const res = await read();
+      expect(res.status, how).toBe(404);
+      expect(await res.text()).not.toContain("page-token-");
+    }
+  });
+
   it.each([
     ["a wrong secret", () => basic("billing", "wrong-secret-0123456789")],
     ["an unknown client", () => basic("nobody")],
