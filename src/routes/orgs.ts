@@ -13,12 +13,12 @@ import { listPagesForMember } from "../db/pages";
 import { GatehouseError } from "../error";
 import { normalizeEmail, MAX_EMAIL_LENGTH } from "../lib/email";
 import { bearerCors, requireBearer } from "../middleware/bearer";
-import { methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
+import { limitBody, methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
 import { slugCandidates, slugProblem } from "../orgs/slugs";
 import { orgFacebook } from "./org-facebook";
 import { orgTokens } from "./org-tokens";
-import { jsonBody, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
+import { jsonBody, MAX_BODY_LENGTH, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
 
 // Printable text without control characters; trimmed.
 const orgName = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cf}]+$/u);
@@ -40,6 +40,8 @@ export const orgs = new Hono<AppEnv>()
   // Service clients first: their routes must never fall through to the Bearer ones.
   .route("/", orgTokens)
   .use(bearerCors())
+  // Bounded while read, as /auth/token is: a Bearer caller cannot make the isolate buffer megabytes.
+  .use(limitBody(MAX_BODY_LENGTH))
   .route("/", orgFacebook)
   .get("/", bearer, async (c) => {
     return c.json({ orgs: await listOrgsForUser(c.var.db(), c.var.caller.userId) });
