@@ -50,7 +50,7 @@ export const users = pgTable(
     id: id(),
     /** As the provider gave it; Kakao and Naver often give none. */
     email: text("email"),
-    /** Lowercased, NFKC-normalized form used for matching; null when unmatchable. */
+    /** Lowercased (ASCII only, nothing folded) form used for matching; null when unmatchable (any non-ASCII character). */
     emailNormalized: text("email_normalized"),
     emailVerifiedAt: timestamp("email_verified_at", { withTimezone: true }),
     name: text("name"),
