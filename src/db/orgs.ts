@@ -101,6 +101,8 @@ export async function membershipFor(db: Database, userId: string, ref: OrgRef): 
 export interface MemberRow {
   userId: string;
   email: string | null;
+  /** Whether `email` is verified; never authorize by an unverified address. */
+  emailVerified: boolean;
   name: string | null;
   image: string | null;
   role: MembershipRole;
@@ -116,7 +118,7 @@ export interface MemberRow {
 export async function listMembers(db: Database, userId: string, ref: OrgRef): Promise<MemberRow[] | null> {
   const result = await db.execute(sql`
     WITH caller AS (${callerMembership(userId, ref)})
-    SELECT m.user_id, u.email, u.name, u.image, m.role, m.created_at
+    SELECT m.user_id, u.email, u.email_verified_at IS NOT NULL AS email_verified, u.name, u.image, m.role, m.created_at
     FROM caller c
     JOIN memberships m ON m.org_id = c.org_id
     JOIN users u ON u.id = m.user_id
@@ -125,6 +127,7 @@ export async function listMembers(db: Database, userId: string, ref: OrgRef): Pr
   return result.rows.map((r) => ({
     userId: String(r.user_id),
     email: nullableString(r.email),
+    emailVerified: r.email_verified === true,
     name: nullableString(r.name),
     image: nullableString(r.image),
     role: r.role as MembershipRole,

@@ -57,6 +57,7 @@ export function insertSessionStatement(db: Database, input: NewSession) {
 
 export interface SessionProfileRow {
   email: string | null;
+  emailVerified: boolean;
   name: string | null;
   image: string | null;
 }
@@ -110,7 +111,8 @@ export async function refreshSession(db: Database, input: RefreshInput): Promise
   const result = await db.execute(sql`
     WITH locked AS (
       SELECT s.id, s.user_id, s.secret_hash, s.previous_secret_hash, s.family_secret_hash, s.rotated_at, s.revoked_at,
-             s.expires_at, s.absolute_expires_at, u.disabled_at, u.email, u.name, u.image,
+             s.expires_at, s.absolute_expires_at, u.disabled_at, u.email, u.email_verified_at IS NOT NULL AS email_verified,
+             u.name, u.image,
              coalesce(s.family_secret_hash = ${family}::text, false) AS family_match,
              coalesce(s.previous_secret_hash = ${presented} AND s.secret_hash <> ${presented}, false) AS is_previous,
              coalesce(s.rotated_at > now() - ${grace}, false) AS in_grace
@@ -140,14 +142,14 @@ export async function refreshSession(db: Database, input: RefreshInput): Promise
           OR (${family}::text IS NULL AND locked.is_previous AND NOT locked.in_grace))
       RETURNING s.id, s.user_id
     )
-    SELECT 'rotated' AS outcome, r.id, r.user_id, extract(epoch FROM r.expires_at)::float8 AS expires_at, l.email, l.name, l.image
+    SELECT 'rotated' AS outcome, r.id, r.user_id, extract(epoch FROM r.expires_at)::float8 AS expires_at, l.email, l.email_verified, l.name, l.image
       FROM rotated r JOIN locked l ON l.id = r.id
     UNION ALL
-    SELECT 'grace', id, user_id, extract(epoch FROM expires_at)::float8, email, name, image
+    SELECT 'grace', id, user_id, extract(epoch FROM expires_at)::float8, email, email_verified, name, image
       FROM live
       WHERE is_previous AND in_grace AND (family_match OR ${family}::text IS NULL)
     UNION ALL
-    SELECT 'reused', id, user_id, NULL, NULL, NULL, NULL FROM reused
+    SELECT 'reused', id, user_id, NULL, NULL, NULL, NULL, NULL FROM reused
   `);
   const row = result.rows[0] as Record<string, unknown> | undefined;
   if (!row) return { outcome: "rejected" };
@@ -160,7 +162,12 @@ export async function refreshSession(db: Database, input: RefreshInput): Promise
     sessionId,
     userId,
     expiresAt: new Date(Number(row.expires_at) * 1000),
-    profile: { email: nullableString(row.email), name: nullableString(row.name), image: nullableString(row.image) },
+    profile: {
+      email: nullableString(row.email),
+      emailVerified: row.email_verified === true,
+      name: nullableString(row.name),
+      image: nullableString(row.image),
+    },
   };
 }
 

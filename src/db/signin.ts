@@ -46,6 +46,8 @@ export type SignInRefusal =
   | "link_conflict"
   /** Explicit linking, but the linking user no longer exists. */
   | "link_user_missing"
+  /** The identity is known, but under another issuer: the provider instance was repointed (another tenant's subjects). */
+  | "issuer_mismatch"
   | "disabled"
   /** A connect, but the linking user is no longer owner or admin of the organization. */
   | "org_forbidden";
@@ -60,6 +62,7 @@ export type SignInResult =
 /** The signed-in user's profile as stored, for the session JWT. */
 export interface SignedInProfile {
   email: string | null;
+  emailVerified: boolean;
   name: string | null;
   image: string | null;
 }
@@ -78,7 +81,7 @@ export interface SignInBatchInput {
 
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
 const REFUSAL_SQLSTATE = "GH001";
-const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "disabled"];
+const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "issuer_mismatch", "disabled"];
 
 /**
  * Additional data for a user token's ciphertext: the identity it belongs
@@ -161,7 +164,7 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
     // Statement 2 always returns one row; anything else is a bug, not a user error.
     throw new Error("sign-in batch returned no decision");
   }
-  const profile = { email: textOrNull(row.email), name: textOrNull(row.name), image: textOrNull(row.image) };
+  const profile = { email: textOrNull(row.email), emailVerified: row.email_verified === true, name: textOrNull(row.name), image: textOrNull(row.image) };
   return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile };
 }
 
@@ -184,7 +187,7 @@ function decideStatement(input: SignInBatchInput): SQL {
              ${input.linkUserId}::uuid AS link_user_id
     ),
     account AS (
-      SELECT a.id, a.user_id FROM accounts a, input i WHERE a.provider = i.provider AND a.provider_subject = i.subject
+      SELECT a.id, a.user_id, a.issuer FROM accounts a, input i WHERE a.provider = i.provider AND a.provider_subject = i.subject
     ),
     link_user AS (
       SELECT u.id FROM users u, input i WHERE u.id = i.link_user_id
@@ -198,6 +201,8 @@ function decideStatement(input: SignInBatchInput): SQL {
     choice AS (
       SELECT
         CASE
+          -- A subject means something only under its issuer: another issuer's subject is another person.
+          WHEN account.user_id IS NOT NULL AND account.issuer IS NOT NULL AND account.issuer IS DISTINCT FROM i.issuer THEN 'issuer_mismatch'
           WHEN account.user_id IS NOT NULL AND i.link_user_id IS NOT NULL AND account.user_id <> i.link_user_id THEN 'link_conflict'
           WHEN account.user_id IS NOT NULL THEN 'existing'
           WHEN i.link_user_id IS NOT NULL AND link_user.id IS NULL THEN 'link_user_missing'
@@ -205,11 +210,13 @@ function decideStatement(input: SignInBatchInput): SQL {
           WHEN email_owner.id IS NULL THEN 'new'
           WHEN i.email_verified AND email_owner.verified THEN 'email_match'
           -- Only unverified users claim the address (email_owner prefers a verified one): such a
-          -- claim proves nothing, so it must not lock the verified owner out. A user of their own.
-          WHEN i.email_verified THEN 'new'
+          -- claim proves nothing, so it must neither lock out the verified owner nor another
+          -- unverified sign-in with the same address. A user of their own.
+          WHEN NOT email_owner.verified THEN 'new'
+          -- An unverified sign-in meeting a verified owner: it may be the owner, it may not.
           ELSE 'not_linked'
         END AS path,
-        COALESCE(account.user_id, link_user.id, CASE WHEN email_owner.verified OR NOT i.email_verified THEN email_owner.id END) AS user_id
+        COALESCE(account.user_id, link_user.id, CASE WHEN email_owner.verified THEN email_owner.id END) AS user_id
       FROM input i
       LEFT JOIN account ON true
       LEFT JOIN link_user ON true
@@ -244,7 +251,7 @@ function decideStatement(input: SignInBatchInput): SQL {
     ),
     known_account AS (
       UPDATE accounts a
-      SET issuer = i.issuer, email = i.email, email_verified = i.email_verified, updated_at = now()
+      SET issuer = COALESCE(a.issuer, i.issuer), email = i.email, email_verified = i.email_verified, updated_at = now()
       FROM input i, decision d, account
       WHERE a.id = account.id AND d.path = 'existing'
       RETURNING a.user_id
@@ -257,6 +264,7 @@ function decideStatement(input: SignInBatchInput): SQL {
       END AS user_id,
       -- The user's profile as it stands after this statement (its updates are not visible here).
       CASE WHEN d.path = 'new' THEN i.email ELSE u.email END AS email,
+      CASE WHEN d.path = 'new' THEN i.email_verified ELSE u.email_verified_at IS NOT NULL END AS email_verified,
       CASE WHEN d.path = 'new' THEN i.name ELSE COALESCE(u.name, i.name) END AS name,
       CASE WHEN d.path = 'new' THEN i.image ELSE COALESCE(u.image, i.image) END AS image
     FROM decision d

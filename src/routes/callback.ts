@@ -38,6 +38,7 @@ const REFUSAL_ERRORS: Record<SignInRefusal, { code: ErrorCode; message: string }
   not_linked: { code: "AccountNotLinked", message: "Another account uses this email address." },
   link_conflict: { code: "AccountAlreadyLinked", message: "This provider account is already linked to another user." },
   link_user_missing: { code: "AccessDenied", message: "The account to link to no longer exists." },
+  issuer_mismatch: { code: "AccessDenied", message: "This account belongs to another issuer of this provider." },
   disabled: { code: "AccessDenied", message: "This account is disabled." },
   org_forbidden: { code: "Forbidden", message: "Only owners and admins can connect Pages to this organization." },
 };

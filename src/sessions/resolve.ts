@@ -81,7 +81,12 @@ async function sessionFromJwt(c: Context<AppEnv>, jwt: string, now: Date): Promi
     sessionId: claims.sid,
     rotated: false,
     via: "jwt",
-    profile: { email: claims.email ?? null, name: claims.name ?? null, image: claims.picture ?? null },
+    profile: {
+      email: claims.email ?? null,
+      emailVerified: claims.email_verified === true,
+      name: claims.name ?? null,
+      image: claims.picture ?? null,
+    },
     expiresAt: new Date(claims.sess_exp * 1000),
   };
 }

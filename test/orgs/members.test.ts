@@ -315,6 +315,14 @@ describe("GET /:org/members", () => {
     expect((await stats("members-list")).requests).toBe(1);
     const { members } = (await res.json()) as { members: { userId: string; role: string; email: string }[] };
     expect(members.map((m) => m.role)).toEqual(["owner", "admin", "member", "member"]);
-    expect(members[0]).toMatchObject({ userId: ids.owner, email: expect.stringContaining("@example.com") });
+    expect(members[0]).toMatchObject({ userId: ids.owner, email: expect.stringContaining("@example.com"), emailVerified: true });
+  });
+
+  it("says whether each member's email is verified", async () => {
+    const { org, tokens, ids } = await team();
+    await rawSql("UPDATE users SET email_verified_at = NULL WHERE id = $1", [ids.spare]);
+    const { members } = (await (await api(tokens.member, "GET", `/api/orgs/${org.slug}/members`)).json()) as { members: { userId: string; emailVerified: boolean }[] };
+    expect(members.find((m) => m.userId === ids.spare)).toMatchObject({ emailVerified: false });
+    expect(members.find((m) => m.userId === ids.admin)).toMatchObject({ emailVerified: true });
   });
 });

@@ -143,7 +143,6 @@ describe("the sign-in batch", () => {
 
   it.each([
     ["the provider does not verify the email (Facebook, Naver)", { provider: "facebook", emailVerified: false }, true],
-    ["neither side's email is verified", { provider: "facebook", emailVerified: false }, false],
   ])("answers not_linked and writes nothing when %s", async (_, p, ownerVerified) => {
     const email = `${unique("owned")}@example.com`;
     const owner = await signedInUser(profile({ provider: "google", email, emailVerified: ownerVerified }));
@@ -153,6 +152,35 @@ describe("the sign-in batch", () => {
     expect(await countRows({ subject: other.subject, email, userId: owner, stateHash: i.stateHash })).toEqual({
       accounts: 0, consumed: 0, users: 1, sessions: 1, tokens: 1, orgs: 1,
     });
+  });
+
+  it("refuses a returning identity whose issuer changed (a repointed OIDC instance), writing nothing; fills in a missing issuer", async () => {
+    const first = profile({ provider: "corp", issuer: "https://tenant-a.example.com", email: null });
+    const owner = await signedInUser(first);
+    const repointed = { ...first, issuer: "https://tenant-b.example.com" };
+    const i = await input(repointed);
+    expect(await runSignInBatch(db, i)).toEqual({ ok: false, refusal: "issuer_mismatch" });
+    expect(await rawSql(`SELECT issuer FROM accounts WHERE provider = 'corp' AND provider_subject = $1`, [first.subject])).toEqual([{ issuer: "https://tenant-a.example.com" }]);
+    expect(await countRows({ userId: owner, stateHash: i.stateHash })).toMatchObject({ sessions: 1, consumed: 0 });
+    expect(await runSignInBatch(db, await input({ ...first, issuer: null }))).toEqual({ ok: false, refusal: "issuer_mismatch" });
+    expect(await signIn(first)).toMatchObject({ ok: true, path: "existing", userId: owner });
+
+    // An account stored before issuers were recorded adopts the first issuer it is seen with.
+    const legacy = profile({ provider: "corp", issuer: "https://tenant-a.example.com", email: null });
+    const legacyUser = await signedInUser(legacy);
+    await rawSql(`UPDATE accounts SET issuer = NULL WHERE provider = 'corp' AND provider_subject = $1`, [legacy.subject]);
+    expect(await signIn(legacy)).toMatchObject({ ok: true, path: "existing", userId: legacyUser });
+    expect(await rawSql(`SELECT issuer FROM accounts WHERE provider = 'corp' AND provider_subject = $1`, [legacy.subject])).toEqual([{ issuer: "https://tenant-a.example.com" }]);
+  });
+
+  it("gives a user of its own to an unverified email that only an unverified user holds (neither side proves anything)", async () => {
+    const email = `${unique("unverified")}@example.com`;
+    const owner = await signedInUser(profile({ provider: "google", email, emailVerified: false }));
+    const other = profile({ provider: "facebook", email, emailVerified: false });
+    const result = await runSignInBatch(db, await input(other));
+    expect(result).toMatchObject({ ok: true, path: "new" });
+    if (!result.ok) return;
+    expect(result.userId).not.toBe(owner);
   });
 
   it("never lets an unverified claim on an address lock out its verified owner (pre-registration squatting)", async () => {
