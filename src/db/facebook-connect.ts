@@ -27,9 +27,9 @@ import { replacePageTokensStatements, replaceUserTokenStatements, type SealedTok
 export interface PagesConnectInput {
   orgId: string;
   pages: readonly ProviderPageInput[];
-  /** Sealed with `providerTokenAad(provider, subject)`. */
+  /** Sealed with `userTokenAad({ kind: "org", orgId, userId }, provider, subject)`. */
   userToken: SealedTokenInput;
-  /** Sealed with `pageTokenAad(orgId, provider, externalPageId)`; pages without a token are left out. */
+  /** Sealed with `pageTokenAad(orgId, userId, provider, externalPageId)`; pages without a token are left out. */
   pageTokens: readonly { externalPageId: string; token: SealedTokenInput }[];
   /** False when the provider's list was capped: unlisted pages are then not marked gone. */
   listComplete: boolean;

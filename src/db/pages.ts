@@ -145,7 +145,11 @@ export async function listPagesForMember(db: Database, userId: string, ref: OrgR
 export interface SealedTokenRow {
   tokenId: string;
   orgId: string;
+  /** The user the token was granted by (the connecting user for page tokens). */
+  userId: string;
   provider: string;
+  /** Which AAD the ciphertext was sealed with; NULL for rows written before version 2. */
+  aadVersion: number | null;
   ciphertext: Uint8Array;
   keyVersion: number;
   scopes: string[];
@@ -169,7 +173,7 @@ export async function readPageToken(
   const result = await db.execute(sql`
     WITH client_org AS (${serviceClientOrg(input.org, input.allowedOrgs)}),
     tok AS (
-      SELECT t.id, t.org_id, t.provider, t.ciphertext, t.key_version, t.scopes, t.expires_at,
+      SELECT t.id, t.org_id, t.user_id, t.provider, t.ciphertext, t.key_version, t.aad_version, t.scopes, t.expires_at,
              p.id AS page_id, p.external_page_id, p.name
       FROM provider_pages p
       JOIN provider_tokens t ON t.page_id = p.id AND t.org_id = p.org_id
@@ -190,7 +194,8 @@ export async function readPageToken(
       },
       sql`tok`,
     )})
-    SELECT tok.id, tok.org_id, tok.provider, encode(tok.ciphertext, 'hex') AS ciphertext_hex, tok.key_version, tok.scopes, tok.expires_at,
+    SELECT tok.id, tok.org_id, tok.user_id, tok.provider, encode(tok.ciphertext, 'hex') AS ciphertext_hex, tok.key_version, tok.aad_version,
+           tok.scopes, tok.expires_at,
            tok.page_id, tok.external_page_id, tok.name
     FROM tok`);
   const row = result.rows[0];
@@ -209,7 +214,9 @@ export function sealedRow(row: Record<string, unknown>): SealedTokenRow {
   return {
     tokenId: String(row.id),
     orgId: String(row.org_id),
+    userId: String(row.user_id),
     provider: String(row.provider),
+    aadVersion: row.aad_version === null || row.aad_version === undefined ? null : Number(row.aad_version),
     ciphertext,
     keyVersion: Number(row.key_version),
     scopes: textArray(row.scopes),

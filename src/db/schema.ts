@@ -221,6 +221,13 @@ export const providerTokens = pgTable(
     /** AES-256-GCM: 12-byte IV followed by ciphertext and tag. */
     ciphertext: bytea("ciphertext").notNull(),
     keyVersion: integer("key_version").notNull(),
+    /**
+     * Which AAD the ciphertext is bound to (orgs/provider-token-secret.ts): 2
+     * binds token type, organization, user and identity or page; NULL marks
+     * rows sealed before (identity or page only), opened still and replaced
+     * by the next write of that token.
+     */
+    aadVersion: integer("aad_version"),
     scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     createdAt: createdAt(),

@@ -33,6 +33,7 @@ import type { Database } from "./client";
 import { pagesConnectStatements, type PagesConnectInput } from "./facebook-connect";
 import { postgresCode } from "./migrations";
 import { isOrgRoleRefusal } from "./orgs";
+import { TOKEN_AAD_VERSION } from "./provider-tokens";
 import { insertSessionStatement, type NewSession } from "./sessions";
 import { byteaLiteral } from "../lib/hex";
 
@@ -72,7 +73,7 @@ export interface SignInBatchInput {
   stateHash: string;
   profile: StoredProfile;
   linkUserId: string | null;
-  /** Sealed with `providerTokenAad(profile.provider, profile.subject)`. */
+  /** Sealed with `userTokenAad({ kind: "personal" }, profile.provider, profile.subject)` (orgs/provider-token-secret.ts). */
   token: { ciphertext: Uint8Array; keyVersion: number; scopes: readonly string[]; expiresAt: Date | null };
   session: Omit<NewSession, "userId">;
   /** Connect the identity's Pages to an organization in the same batch; needs `linkUserId`. */
@@ -82,17 +83,6 @@ export interface SignInBatchInput {
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
 const REFUSAL_SQLSTATE = "GH001";
 const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "issuer_mismatch", "disabled"];
-
-/**
- * Additional data for a user token's ciphertext: the identity it belongs
- * to, so a ciphertext moved to another row does not decrypt.
- *
- * @example
- * await seal(config.encryptionKeys, json, providerTokenAad("github", "123"));
- */
-export function providerTokenAad(provider: string, subject: string): string {
-  return `gatehouse:provider_token:user:${provider}:${subject}`;
-}
 
 /**
  * Runs the sign-in batch. A unique violation other than the state's
@@ -146,14 +136,15 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
       WHERE o.personal_user_id = ${accountUser}
       ON CONFLICT (org_id, user_id) DO NOTHING`),
     db.execute(sql`
-      INSERT INTO provider_tokens (org_id, user_id, account_id, provider, token_type, ciphertext, key_version, scopes, expires_at)
+      INSERT INTO provider_tokens (org_id, user_id, account_id, provider, token_type, ciphertext, key_version, aad_version, scopes, expires_at)
       SELECT o.id, a.user_id, a.id, a.provider, 'user', ${byteaLiteral(token.ciphertext)}::bytea, ${token.keyVersion}::integer,
-             ${textArray(token.scopes)}::text[], ${token.expiresAt?.toISOString() ?? null}::timestamptz
+             ${TOKEN_AAD_VERSION}::integer, ${textArray(token.scopes)}::text[], ${token.expiresAt?.toISOString() ?? null}::timestamptz
       FROM accounts a
       JOIN organizations o ON o.personal_user_id = a.user_id
       WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject}
       ON CONFLICT (org_id, user_id, provider) WHERE deleted_at IS NULL AND token_type = 'user'
       DO UPDATE SET account_id = EXCLUDED.account_id, ciphertext = EXCLUDED.ciphertext, key_version = EXCLUDED.key_version,
+                    aad_version = EXCLUDED.aad_version,
                     scopes = EXCLUDED.scopes, expires_at = EXCLUDED.expires_at, updated_at = now()`),
     insertSessionStatement(db, { ...input.session, userId: accountUser }),
     ...connectStatements(db, input),

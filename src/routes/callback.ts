@@ -14,7 +14,8 @@
  */
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
-import { runSignInBatch, providerTokenAad, type SignInRefusal } from "../db/signin";
+import { runSignInBatch, type SignInRefusal } from "../db/signin";
+import { userTokenAad } from "../orgs/provider-token-secret";
 import { GatehouseError, type ErrorCode } from "../error";
 import { deleteTransaction, loadTransaction, type SignInTransaction } from "../kv/transactions";
 import { readCookie, serializeCookie } from "../lib/cookies";
@@ -112,7 +113,8 @@ async function prepareConnect(
   tokens: ProviderTokenSet,
 ): Promise<PreparedConnect | null> {
   if (transaction.orgId === null) return null;
-  return prepareFacebookConnect(c, provider, { orgId: transaction.orgId, subject, tokens });
+  if (transaction.linkUserId === null) throw new GatehouseError("InvalidRequest", "Only a signed-in user can connect Pages.");
+  return prepareFacebookConnect(c, provider, { orgId: transaction.orgId, userId: transaction.linkUserId, subject, tokens });
 }
 
 /** The return address with `pages_capped=1`: the user has more Pages than were connected. */
@@ -181,6 +183,7 @@ async function sealTokens(c: Context<AppEnv>, tokens: ProviderTokenSet, provider
     expiresAt: tokens.expiresAt?.toISOString() ?? null,
     scopes: tokens.scopes,
   });
-  const sealed = await seal(c.var.config.encryptionKeys, payload, providerTokenAad(provider, subject));
+  // The personal organization's token: its ids are made by the sign-in statement itself (see provider-token-secret.ts).
+  const sealed = await seal(c.var.config.encryptionKeys, payload, userTokenAad({ kind: "personal" }, provider, subject));
   return { ...sealed, scopes: tokens.scopes, expiresAt: tokens.expiresAt };
 }

@@ -11,7 +11,7 @@ import { readPageToken } from "../db/pages";
 import { readUserToken } from "../db/provider-tokens";
 import { GatehouseError } from "../error";
 import { log } from "../lib/log";
-import { openAccessToken, pageTokenAad, providerTokenAad } from "../orgs/provider-token-secret";
+import { openAccessToken, storedPageTokenAad, storedUserTokenAad } from "../orgs/provider-token-secret";
 import { authenticateServiceClient, type AuthenticatedServiceClient } from "../orgs/service-clients";
 import { orgParam, uuidParam } from "./org-request";
 
@@ -30,7 +30,7 @@ export const orgTokens = new Hono<AppEnv>()
     const pageId = uuidParam(c.req.param("pageId"));
     const row = await readPageToken(c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, pageId });
     if (!row) throw tokenNotFound();
-    const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, pageTokenAad(row.orgId, row.provider, row.page.externalId));
+    const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, storedPageTokenAad({ ...row, externalPageId: row.page.externalId }));
     if (accessToken === null) throw unreadable(row.tokenId);
     return c.json({
       accessToken,
@@ -49,7 +49,7 @@ export const orgTokens = new Hono<AppEnv>()
     if (!PROVIDER_ID.test(provider)) throw tokenNotFound();
     const row = await readUserToken(c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, userId, provider });
     if (!row) throw tokenNotFound();
-    const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, providerTokenAad(row.provider, row.providerSubject));
+    const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, storedUserTokenAad(row));
     if (accessToken === null) throw unreadable(row.tokenId);
     return c.json({ accessToken, tokenType: "user", provider: row.provider, expiresAt: row.expiresAt, scopes: row.scopes, userId: row.userId });
   });

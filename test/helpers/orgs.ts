@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { seal } from "../../src/lib/crypto";
-import { pageTokenAad, providerTokenAad, providerTokenPlaintext } from "../../src/orgs/provider-token-secret";
+import { pageTokenAad, providerTokenPlaintext, userTokenAad } from "../../src/orgs/provider-token-secret";
 import { signAccessToken } from "../../src/tokens/access-token";
 import { call, scopedEnv } from "./app";
 import { rawSql } from "./neon-local";
@@ -140,15 +140,16 @@ export async function createAccount(userId: string, provider = "facebook"): Prom
   return { id: row!.id, subject };
 }
 
-/** A page token sealed the way the connect flow must seal it. */
-export async function sealPageToken(orgId: string, externalPageId: string, accessToken: string, provider = "facebook") {
-  const sealed = await seal(testConfig().encryptionKeys, providerTokenPlaintext({ accessToken }), pageTokenAad(orgId, provider, externalPageId));
+/** A page token sealed the way the connect flow must seal it (for the connecting `userId`). */
+export async function sealPageToken(orgId: string, userId: string, externalPageId: string, accessToken: string, provider = "facebook") {
+  const sealed = await seal(testConfig().encryptionKeys, providerTokenPlaintext({ accessToken }), pageTokenAad(orgId, userId, provider, externalPageId));
   return { ...sealed, scopes: ["pages_show_list"], expiresAt: null };
 }
 
-/** A user token sealed the way the sign-in callback seals it. */
-export async function sealUserToken(subject: string, accessToken: string, provider = "facebook", expiresAt: Date | null = null) {
-  const sealed = await seal(testConfig().encryptionKeys, providerTokenPlaintext({ accessToken, expiresAt }), providerTokenAad(provider, subject));
+/** A user token for (org, user) sealed the way the connect flow seals it. */
+export async function sealUserToken(owner: { orgId: string; userId: string }, subject: string, accessToken: string, provider = "facebook", expiresAt: Date | null = null) {
+  const aad = userTokenAad({ kind: "org", ...owner }, provider, subject);
+  const sealed = await seal(testConfig().encryptionKeys, providerTokenPlaintext({ accessToken, expiresAt }), aad);
   return { ...sealed, scopes: ["public_profile"], expiresAt };
 }
 

@@ -72,8 +72,8 @@ describe("concurrency on real Postgres", () => {
       const reconnect = async (label: string) =>
         db.batch([
           ...syncPagesStatements(db, { orgId: org.id, userId: user.id, provider: "facebook", pages: [page] }),
-          ...replaceUserTokenStatements(db, { ...owner, token: await sealUserToken(account.subject, `user-${label}`) }),
-          ...replacePageTokenStatements(db, { ...owner, externalPageId: page.externalId, token: await sealPageToken(org.id, page.externalId, `page-${label}`) }),
+          ...replaceUserTokenStatements(db, { ...owner, token: await sealUserToken(owner, account.subject, `user-${label}`) }),
+          ...replacePageTokenStatements(db, { ...owner, externalPageId: page.externalId, token: await sealPageToken(org.id, user.id, page.externalId, `page-${label}`) }),
         ]);
       // A first connection exists, then two reconnects race.
       await reconnect("first");
@@ -95,8 +95,8 @@ describe("concurrency on real Postgres", () => {
       await db.batch([...syncPagesStatements(db, { orgId: org.id, userId: user.id, provider: "facebook", pages: [page] })]);
       const replace = async (label: string) =>
         db.batch([
-          ...replaceUserTokenStatements(db, { ...owner, token: await sealUserToken(account.subject, `user-${label}`) }),
-          ...replacePageTokenStatements(db, { ...owner, externalPageId: page.externalId, token: await sealPageToken(org.id, page.externalId, `page-${label}`) }),
+          ...replaceUserTokenStatements(db, { ...owner, token: await sealUserToken(owner, account.subject, `user-${label}`) }),
+          ...replacePageTokenStatements(db, { ...owner, externalPageId: page.externalId, token: await sealPageToken(org.id, user.id, page.externalId, `page-${label}`) }),
         ]);
       await replace("first");
       await Promise.all([replace("x"), replace("y"), replace("z")]);

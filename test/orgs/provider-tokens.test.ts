@@ -7,6 +7,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { databaseFor } from "../../src/db/client";
+import { seal } from "../../src/lib/crypto";
+import { toHex } from "../../src/lib/hex";
+import { providerTokenPlaintext } from "../../src/orgs/provider-token-secret";
 import { isOrgRoleRefusal, orgRoleGuardStatement } from "../../src/db/orgs";
 import { syncPagesStatements, type ProviderPageInput } from "../../src/db/pages";
 import { disconnectProviderStatement, replacePageTokenStatements, replaceUserTokenStatements } from "../../src/db/provider-tokens";
@@ -50,10 +53,10 @@ async function connectedOrg(n: number) {
 /** What the Facebook callback does: pages, the user token and every page token in one batch. */
 async function connect(orgId: string, userId: string, account: { id: string; subject: string }, pages: ProviderPageInput[], userAccessToken: string) {
   const owner = { orgId, userId, accountId: account.id, provider: "facebook" };
-  const pageTokens = await Promise.all(pages.map((p) => sealPageToken(orgId, p.externalId, `page-token-${p.externalId}`)));
+  const pageTokens = await Promise.all(pages.map((p) => sealPageToken(orgId, userId, p.externalId, `page-token-${p.externalId}`)));
   await db().batch([
     ...syncPagesStatements(db(), { orgId, userId, provider: "facebook", pages }),
-    ...replaceUserTokenStatements(db(), { ...owner, token: await sealUserToken(account.subject, userAccessToken) }),
+    ...replaceUserTokenStatements(db(), { ...owner, token: await sealUserToken({ orgId, userId }, account.subject, userAccessToken) }),
     ...pages.flatMap((p, i) => replacePageTokenStatements(db(), { ...owner, externalPageId: p.externalId, token: pageTokens[i]! })),
   ]);
 }
@@ -341,5 +344,60 @@ describe("POST /api/orgs/:org/members/:userId/provider-tokens/:provider (service
     const res = await call(`/api/orgs/${b.org.slug}/pages/${bPage}/token`, { method: "POST", headers: { authorization: basic("b-backend") } }, { env: e });
     expect(res.status).toBe(500);
     expect(await res.text()).not.toContain("page-token-");
+  });
+});
+
+describe("what a stored ciphertext is bound to (AAD version 2)", () => {
+  const read = (e: Env, path: string) => call(path, { method: "POST", headers: { authorization: basic("crm") } }, { env: e });
+
+  async function expectUnreadable(res: Response, secret: string): Promise<void> {
+    expect(res.status).toBe(500);
+    const body = await res.text();
+    expect(body).toContain("Internal");
+    expect(body).not.toContain(secret);
+  }
+
+  it("does not open a user token whose ciphertext was copied from another organization of the same user and identity", async () => {
+    const { org, owner, account, token } = await connectedOrg(0);
+    const other = await createOrgAs(token, "Other Inc");
+    await connect(other.id, owner.id, account, [], "user-token-other");
+    const e = await serviceEnv("svc-aad-user", [{ id: "crm", orgs: [other.slug] }]);
+    const path = `/api/orgs/${other.slug}/members/${owner.id}/provider-tokens/facebook`;
+    expect(await (await read(e, path)).json()).toMatchObject({ accessToken: "user-token-other" });
+    await rawSql(
+      `UPDATE provider_tokens SET ciphertext = (SELECT ciphertext FROM provider_tokens WHERE org_id = $1 AND token_type = 'user' AND deleted_at IS NULL)
+       WHERE org_id = $2 AND token_type = 'user' AND deleted_at IS NULL`,
+      [org.id, other.id],
+    );
+    await expectUnreadable(await read(e, path), "user-token-1");
+  });
+
+  it("does not open a page token whose row was moved to another member", async () => {
+    const { org, pages } = await connectedOrg(1);
+    const admin = await createVerifiedUser("admin");
+    await addMembership(org.id, admin.id, "admin");
+    const pageId = await pageIdOf(org.id, pages[0]!.externalId);
+    const e = await serviceEnv("svc-aad-page", [{ id: "crm", orgs: [org.slug] }]);
+    const path = `/api/orgs/${org.slug}/pages/${pageId}/token`;
+    expect((await read(e, path)).status).toBe(200);
+    await rawSql("UPDATE provider_tokens SET user_id = $2 WHERE page_id = $1", [pageId, admin.id]);
+    await expectUnreadable(await read(e, path), `page-token-${pages[0]!.externalId}`);
+  });
+
+  it("still opens rows sealed before version 2 (aad_version NULL), and the next write replaces them with version 2", async () => {
+    const { org, owner, account, pages } = await connectedOrg(1);
+    const pageId = await pageIdOf(org.id, pages[0]!.externalId);
+    const keys = testConfig().encryptionKeys;
+    const legacyUser = await seal(keys, providerTokenPlaintext({ accessToken: "legacy-user" }), `gatehouse:provider_token:user:facebook:${account.subject}`);
+    const legacyPage = await seal(keys, providerTokenPlaintext({ accessToken: "legacy-page" }), `gatehouse:provider_token:page:${org.id}:facebook:${pages[0]!.externalId}`);
+    await rawSql("UPDATE provider_tokens SET ciphertext = $2, key_version = $3, aad_version = NULL WHERE org_id = $1 AND token_type = 'user'", [org.id, `\\x${toHex(legacyUser.ciphertext)}`, legacyUser.keyVersion]);
+    await rawSql("UPDATE provider_tokens SET ciphertext = $2, key_version = $3, aad_version = NULL WHERE page_id = $1", [pageId, `\\x${toHex(legacyPage.ciphertext)}`, legacyPage.keyVersion]);
+    const e = await serviceEnv("svc-aad-legacy", [{ id: "crm", orgs: [org.slug] }]);
+    expect(await (await read(e, `/api/orgs/${org.slug}/members/${owner.id}/provider-tokens/facebook`)).json()).toMatchObject({ accessToken: "legacy-user" });
+    expect(await (await read(e, `/api/orgs/${org.slug}/pages/${pageId}/token`)).json()).toMatchObject({ accessToken: "legacy-page" });
+
+    await connect(org.id, owner.id, account, pages, "user-token-2");
+    expect(await countRows("provider_tokens", "org_id = $1 AND deleted_at IS NULL AND aad_version = 2", [org.id])).toBe(2);
+    expect(await (await read(e, `/api/orgs/${org.slug}/members/${owner.id}/provider-tokens/facebook`)).json()).toMatchObject({ accessToken: "user-token-2" });
   });
 });

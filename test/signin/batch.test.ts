@@ -7,7 +7,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { configFor } from "../../src/config";
 import { classifyDatabaseError } from "../../src/db/errors";
-import { providerTokenAad, runSignInBatch, type SignInBatchInput } from "../../src/db/signin";
+import { runSignInBatch, type SignInBatchInput } from "../../src/db/signin";
+import { userTokenAad } from "../../src/orgs/provider-token-secret";
 import { randomBase64Url, seal, sha256Hex, unseal } from "../../src/lib/crypto";
 import { storedProfile } from "../../src/lib/profile";
 import type { Profile } from "../../src/providers/types";
@@ -36,7 +37,7 @@ async function input(p: Profile, options: { linkUserId?: string | null; stateHas
     stateHash: options.stateHash ?? (await sha256Hex(randomBase64Url())),
     profile: stored,
     linkUserId: options.linkUserId ?? null,
-    token: { ...(await seal(config.encryptionKeys, payload, providerTokenAad(stored.provider, stored.subject))), scopes: ["read:user"], expiresAt: new Date(Date.now() + 3600_000) },
+    token: { ...(await seal(config.encryptionKeys, payload, userTokenAad({ kind: "personal" }, stored.provider, stored.subject))), scopes: ["read:user"], expiresAt: new Date(Date.now() + 3600_000) },
     session: {
       sessionId: refresh.sessionId,
       secretHash: refresh.secretHash,
@@ -98,9 +99,9 @@ describe("the sign-in batch", () => {
     expect(token?.expires_at).not.toBeNull();
     const bytes = Uint8Array.from(token!.ciphertext.match(/../g)!.map((h) => parseInt(h, 16)));
     expect(bytes).toEqual(i.token.ciphertext);
-    const opened = await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, providerTokenAad("google", p.subject));
+    const opened = await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, userTokenAad({ kind: "personal" }, "google", p.subject));
     expect(JSON.parse(opened ?? "{}")).toMatchObject({ accessToken: `at-${p.subject}` });
-    expect(await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, providerTokenAad("google", "someone-else"))).toBeNull();
+    expect(await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, userTokenAad({ kind: "personal" }, "google", "someone-else"))).toBeNull();
     expect(token?.ciphertext).not.toContain(Array.from(new TextEncoder().encode(`at-${p.subject}`), (b) => b.toString(16).padStart(2, "0")).join(""));
   });
 
