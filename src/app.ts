@@ -23,6 +23,7 @@ import { errorPage } from "./routes/error-page";
 import { health } from "./routes/health";
 import { link } from "./routes/link";
 import { orgs } from "./routes/orgs";
+import { invitations } from "./routes/invitations";
 import { session } from "./routes/session";
 import { sessions } from "./routes/sessions";
 import { signin } from "./routes/signin";
@@ -75,6 +76,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/auth/link", link);
   app.route("/account", account);
   app.route("/api/orgs", orgs);
+  app.route("/api/invitations", invitations);
 
   app.notFound((c) => renderError(c.req.raw, "NotFound"));
 

@@ -182,6 +182,37 @@ export const memberships = pgTable(
   ],
 );
 
+/**
+ * Invitations to join an organization, addressed to an email address. The
+ * invitee accepts while signed in as a user holding that address verified;
+ * nothing about the invitee is looked up or shown before that. One pending
+ * invitation per (org, address); a new one for the same address replaces it.
+ */
+export const orgInvitations = pgTable(
+  "org_invitations",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    /** The normalized address (lib/email.ts) the invitation is for. */
+    emailNormalized: text("email_normalized").notNull(),
+    role: membershipRole("role").notNull(),
+    invitedBy: uuid("invited_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    acceptedAt: timestamp("accepted_at", { withTimezone: true }),
+    acceptedBy: uuid("accepted_by").references(() => users.id, { onDelete: "set null" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("org_invitations_pending_key")
+      .on(t.orgId, t.emailNormalized)
+      .where(sql`${t.acceptedAt} IS NULL AND ${t.revokedAt} IS NULL`),
+    index("org_invitations_email_idx").on(t.emailNormalized),
+  ],
+);
+
 export const providerPages = pgTable(
   "provider_pages",
   {

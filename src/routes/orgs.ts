@@ -7,23 +7,22 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../context";
-import { addMember, changeMemberRole, removeMember } from "../db/org-members";
+import { changeMemberRole, removeMember } from "../db/org-members";
 import { createOrg, getOrgForMember, listMembers, listOrgsForUser } from "../db/orgs";
 import { listPagesForMember } from "../db/pages";
 import { GatehouseError } from "../error";
-import { normalizeEmail, MAX_EMAIL_LENGTH } from "../lib/email";
 import { bearerCors, requireBearer } from "../middleware/bearer";
 import { limitBody, methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
 import { slugCandidates, slugProblem } from "../orgs/slugs";
 import { orgFacebook } from "./org-facebook";
+import { orgInvitations } from "./invitations";
 import { orgTokens } from "./org-tokens";
 import { jsonBody, MAX_BODY_LENGTH, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
 
 // Printable text without control characters; trimmed.
 const orgName = z.string().trim().min(1).max(100).regex(/^[^\p{Cc}\p{Cf}]+$/u);
 const createOrgBody = z.strictObject({ name: orgName, slug: z.string().max(64).optional() });
-const addMemberBody = z.strictObject({ email: z.string().max(MAX_EMAIL_LENGTH), role: z.enum(ROLES).default("member") });
 const changeRoleBody = z.strictObject({ role: z.enum(ROLES) });
 
 const bearer = requireBearer();
@@ -43,6 +42,8 @@ export const orgs = new Hono<AppEnv>()
   // Bounded while read, as /auth/token is: a Bearer caller cannot make the isolate buffer megabytes.
   .use(limitBody(MAX_BODY_LENGTH))
   .route("/", orgFacebook)
+  // People join by invitation only (routes/invitations.ts); nobody is added by email.
+  .route("/", orgInvitations)
   .get("/", bearer, async (c) => {
     return c.json({ orgs: await listOrgsForUser(c.var.db(), c.var.caller.userId) });
   })
@@ -68,19 +69,6 @@ export const orgs = new Hono<AppEnv>()
     const members = await listMembers(c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
     if (!members) throw orgNotFound();
     return c.json({ members });
-  })
-  .post("/:org/members", json, bearer, async (c) => {
-    const org = orgParam(c.req.param("org"));
-    const body = await jsonBody(c, addMemberBody);
-    const emailNormalized = normalizeEmail(body.email);
-    if (emailNormalized === null) throw new GatehouseError("InvalidRequest", "The email address is invalid.", { extra: { field: "email" } });
-    const result = await addMember(c.var.db(), { actorId: c.var.caller.userId, org, emailNormalized, role: body.role });
-    if (!result.ok) {
-      // Unknown address, unverified address and disabled user all read the same.
-      if (result.refusal === "target_not_found") throw new GatehouseError("NotFound", "No user with this verified email address.");
-      throw refusalError(result.refusal);
-    }
-    return c.json({ member: { userId: result.member.userId, role: result.member.role, joinedAt: result.member.at } }, 201);
   })
   .patch("/:org/members/:userId", json, bearer, async (c) => {
     const org = orgParam(c.req.param("org"));
@@ -112,7 +100,7 @@ export const orgs = new Hono<AppEnv>()
   // A known path with another method is a 405 naming the allowed ones (docs/errors.md), not a 404.
   .all("/", methodNotAllowed("GET, POST"))
   .all("/:org", methodNotAllowed("GET"))
-  .all("/:org/members", methodNotAllowed("GET, POST"))
+  .all("/:org/members", methodNotAllowed("GET"))
   .all("/:org/members/:userId", methodNotAllowed("PATCH, DELETE"))
   .all("/:org/leave", methodNotAllowed("POST"))
   .all("/:org/pages", methodNotAllowed("GET"))

@@ -303,7 +303,11 @@ describe("methods an /api/orgs route does not take", () => {
     const cases: [string, string, string][] = [
       ["PUT", "/api/orgs", "GET, POST"],
       ["DELETE", "/api/orgs/acme", "GET"],
-      ["PUT", "/api/orgs/acme/members", "GET, POST"],
+      ["PUT", "/api/orgs/acme/members", "GET"],
+      ["PUT", "/api/orgs/acme/invitations", "GET, POST"],
+      ["POST", `/api/orgs/acme/invitations/${userId}`, "DELETE"],
+      ["DELETE", "/api/invitations", "GET"],
+      ["GET", `/api/invitations/${userId}/accept`, "POST"],
       ["GET", `/api/orgs/acme/members/${userId}`, "PATCH, DELETE"],
       ["GET", "/api/orgs/acme/leave", "POST"],
       ["POST", "/api/orgs/acme/pages", "GET"],

@@ -1,2 +1,0 @@
-ALTER TABLE "sessions" ADD COLUMN "family_secret_hash" text;--> statement-breakpoint
-ALTER TABLE "sessions" ADD CONSTRAINT "sessions_family_secret_hash_hex" CHECK ("sessions"."family_secret_hash" IS NULL OR "sessions"."family_secret_hash" ~ '^[0-9a-f]{64}$');

@@ -1,1 +1,0 @@
-ALTER TABLE "provider_tokens" ADD COLUMN "aad_version" integer;
