@@ -99,6 +99,8 @@ export const sessions = pgTable(
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
+    /** The identity the session was created through; unlinking it revokes the session. */
+    accountId: uuid("account_id").references(() => accounts.id, { onDelete: "set null" }),
     secretHash: sha256Hex("secret_hash").notNull(),
     /** The hash before the latest rotation, accepted within the grace window. */
     previousSecretHash: sha256Hex("previous_secret_hash"),
@@ -120,6 +122,7 @@ export const sessions = pgTable(
   },
   (t) => [
     index("sessions_user_id_idx").on(t.userId),
+    index("sessions_account_id_idx").on(t.accountId),
     index("sessions_expires_at_idx").on(t.expiresAt),
     check("sessions_secret_hash_hex", sql`${t.secretHash} ~ '^[0-9a-f]{64}$'`),
     check("sessions_family_secret_hash_hex", sql`${t.familySecretHash} IS NULL OR ${t.familySecretHash} ~ '^[0-9a-f]{64}$'`),

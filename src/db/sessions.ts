@@ -22,6 +22,8 @@ export interface NewSession {
   familySecretHash: string;
   /** A user id, or a SQL expression (e.g. a subselect) that yields it inside the same batch. */
   userId: string | SQL;
+  /** The identity (`accounts` row) the session was created through, if any: an id or SQL yielding it. */
+  accountId?: string | SQL | null;
   ip: string | null;
   userAgent: string | null;
   now: Date;
@@ -44,6 +46,7 @@ export function insertSessionStatement(db: Database, input: NewSession) {
   return db.insert(sessions).values({
     id: input.sessionId,
     userId: input.userId,
+    accountId: input.accountId ?? null,
     secretHash: input.secretHash,
     familySecretHash: input.familySecretHash,
     createdAt: input.now,

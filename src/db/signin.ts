@@ -47,6 +47,8 @@ export type SignInRefusal =
   | "link_conflict"
   /** Explicit linking, but the linking user no longer exists. */
   | "link_user_missing"
+  /** Explicit linking, but the session that started it was signed out (or expired) meanwhile. */
+  | "link_session_ended"
   /** The identity is known, but under another issuer: the provider instance was repointed (another tenant's subjects). */
   | "issuer_mismatch"
   | "disabled"
@@ -73,6 +75,8 @@ export interface SignInBatchInput {
   stateHash: string;
   profile: StoredProfile;
   linkUserId: string | null;
+  /** The session that started the link, required to be live (null: not checked). */
+  linkSessionId?: string | null;
   /** Sealed with `userTokenAad({ kind: "personal" }, profile.provider, profile.subject)` (orgs/provider-token-secret.ts). */
   token: { ciphertext: Uint8Array; keyVersion: number; scopes: readonly string[]; expiresAt: Date | null };
   session: Omit<NewSession, "userId">;
@@ -82,7 +86,7 @@ export interface SignInBatchInput {
 
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
 const REFUSAL_SQLSTATE = "GH001";
-const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "issuer_mismatch", "disabled"];
+const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "link_session_ended", "issuer_mismatch", "disabled"];
 
 /**
  * Runs the sign-in batch. A unique violation other than the state's
@@ -146,7 +150,12 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
       DO UPDATE SET account_id = EXCLUDED.account_id, ciphertext = EXCLUDED.ciphertext, key_version = EXCLUDED.key_version,
                     aad_version = EXCLUDED.aad_version,
                     scopes = EXCLUDED.scopes, expires_at = EXCLUDED.expires_at, updated_at = now()`),
-    insertSessionStatement(db, { ...input.session, userId: accountUser }),
+    insertSessionStatement(db, {
+      ...input.session,
+      userId: accountUser,
+      // The identity this session came through: unlinking it ends the session (db/account.ts).
+      accountId: sql`(SELECT a.id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`,
+    }),
     ...connectStatements(db, input),
   ]);
 
@@ -175,13 +184,18 @@ function decideStatement(input: SignInBatchInput): SQL {
       SELECT ${p.provider}::text AS provider, ${p.subject}::text AS subject, ${p.issuer}::text AS issuer,
              ${p.email}::text AS email, ${p.emailNormalized}::text AS email_normalized,
              ${p.emailVerified}::boolean AS email_verified, ${p.name}::text AS name, ${p.image}::text AS image,
-             ${input.linkUserId}::uuid AS link_user_id
+             ${input.linkUserId}::uuid AS link_user_id, ${input.linkSessionId ?? null}::uuid AS link_session_id
     ),
     account AS (
       SELECT a.id, a.user_id, a.issuer FROM accounts a, input i WHERE a.provider = i.provider AND a.provider_subject = i.subject
     ),
     link_user AS (
-      SELECT u.id FROM users u, input i WHERE u.id = i.link_user_id
+      SELECT u.id,
+             i.link_session_id IS NULL OR EXISTS (
+               SELECT 1 FROM sessions s WHERE s.id = i.link_session_id AND s.user_id = u.id
+                 AND s.revoked_at IS NULL AND s.expires_at > now() AND s.absolute_expires_at > now()
+             ) AS session_live
+      FROM users u, input i WHERE u.id = i.link_user_id
     ),
     email_owner AS (
       SELECT u.id, u.email_verified_at IS NOT NULL AS verified FROM users u, input i
@@ -197,6 +211,7 @@ function decideStatement(input: SignInBatchInput): SQL {
           WHEN account.user_id IS NOT NULL AND i.link_user_id IS NOT NULL AND account.user_id <> i.link_user_id THEN 'link_conflict'
           WHEN account.user_id IS NOT NULL THEN 'existing'
           WHEN i.link_user_id IS NOT NULL AND link_user.id IS NULL THEN 'link_user_missing'
+          WHEN i.link_user_id IS NOT NULL AND NOT link_user.session_live THEN 'link_session_ended'
           WHEN i.link_user_id IS NOT NULL THEN 'link'
           WHEN email_owner.id IS NULL THEN 'new'
           WHEN i.email_verified AND email_owner.verified THEN 'email_match'

@@ -28,6 +28,12 @@ const transactionSchema = z.object({
   /** Set when a signed-in user links another provider account. */
   linkUserId: z.uuid().nullable(),
   /**
+   * The session that started the link; the callback's batch refuses the link
+   * unless it is still live (not signed out meanwhile). Absent in
+   * transactions stored before it existed: read as null (not checked).
+   */
+  linkSessionId: z.uuid().nullable().default(null),
+  /**
    * Set when the link connects the provider's Pages to this organization
    * (`POST /auth/link/facebook?org=…`); the callback checks the role again.
    * Absent in transactions stored before connect existed: read as null.

@@ -39,6 +39,7 @@ const REFUSAL_ERRORS: Record<SignInRefusal, { code: ErrorCode; message: string }
   not_linked: { code: "AccountNotLinked", message: "Another account uses this email address." },
   link_conflict: { code: "AccountAlreadyLinked", message: "This provider account is already linked to another user." },
   link_user_missing: { code: "AccessDenied", message: "The account to link to no longer exists." },
+  link_session_ended: { code: "AccessDenied", message: "The session that started this link has ended; sign in and link again." },
   issuer_mismatch: { code: "AccessDenied", message: "This account belongs to another issuer of this provider." },
   disabled: { code: "AccessDenied", message: "This account is disabled." },
   org_forbidden: { code: "Forbidden", message: "Only owners and admins can connect Pages to this organization." },
@@ -68,6 +69,7 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
     stateHash,
     profile: stored,
     linkUserId: transaction.linkUserId,
+    linkSessionId: transaction.linkSessionId,
     token: await sealTokens(c, prepared?.userTokens ?? tokens, stored.provider, stored.subject),
     connect: prepared?.connect ?? null,
     session: {

@@ -90,6 +90,9 @@ describe("the sign-in batch", () => {
     expect(await rawSql(`SELECT user_id FROM sessions WHERE id = $1`, [r.sessionId])).toEqual([{ user_id: r.userId }]);
     expect(await countRows({ stateHash: i.stateHash })).toMatchObject({ consumed: 1 });
 
+    // The session remembers the identity it was created through (unlinking it ends the session).
+    expect(await rawSql(`SELECT s.account_id = a.id AS through FROM sessions s, accounts a WHERE s.id = $1 AND a.provider = 'google' AND a.provider_subject = $2`, [i.session.sessionId, p.subject])).toEqual([{ through: true }]);
+
     // The discriminator is stored as written (F12), and the ciphertext opens only with its identity.
     const [token] = await rawSql<{ token_type: string; key_version: number; scopes: string[]; ciphertext: string; org_id: string; page_id: null; expires_at: string }>(
       `SELECT token_type, key_version, scopes, encode(ciphertext, 'hex') AS ciphertext, org_id, page_id, expires_at FROM provider_tokens WHERE user_id = $1`,

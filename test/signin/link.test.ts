@@ -64,6 +64,23 @@ describe("POST /auth/link/:provider", () => {
     expect(await rawSql(`SELECT count(*)::int AS n FROM accounts WHERE user_id = $1`, [userId])).toEqual([{ n: 0 }]);
   });
 
+  it("refuses to complete a link whose starting session was revoked meanwhile (403 AccessDenied), writing nothing", async () => {
+    const userId = await createTestUser();
+    const session = await signInAs(userId);
+    const subject = newId();
+    const started = await link("google", session.cookieHeader, { id: subject, email: null });
+    const tx = await env.AUTH_KV.get<{ linkSessionId: string }>(`tx:${started.stateHash}`, "json");
+    expect(tx?.linkSessionId).toBe(session.sessionId);
+    // "Sign out everywhere" (say, the session was stolen) before the callback arrives.
+    await rawSql("UPDATE sessions SET revoked_at = now() WHERE user_id = $1", [userId]);
+    const res = await request(started.callbackUrl.pathname + started.callbackUrl.search, { headers: { accept: "text/html", cookie: `${session.cookieHeader}; ${started.txCookie}` } }, targetEnv);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("<code>AccessDenied</code>");
+    expect(res.headers.getSetCookie()).toEqual([]);
+    expect(await rawSql(`SELECT count(*)::int AS n FROM accounts WHERE provider = 'google' AND provider_subject = $1`, [subject])).toEqual([{ n: 0 }]);
+    expect(await countRows({ userId, stateHash: started.stateHash })).toMatchObject({ sessions: 1, consumed: 0 });
+  });
+
   it.each([
     ["no Origin", {}],
     ["another site's Origin", { origin: "https://evil.example.com" }],
