@@ -85,7 +85,7 @@ export async function disconnectProvider(
 ): Promise<DisconnectResult> {
   const { userId, provider } = input;
   const result = await db.execute(sql`
-    WITH caller AS (${callerMembership(userId, input.org)}),
+    WITH caller AS (${callerMembership(userId, input.org, { lock: true })}),
     allowed AS (SELECT org_id FROM caller WHERE role IN ('owner', 'admin')),
     retired AS (
       UPDATE provider_tokens t SET deleted_at = now(), updated_at = now()

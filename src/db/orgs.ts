@@ -39,16 +39,20 @@ export function orgMatch(ref: OrgRef, alias = "o"): SQL {
  * The caller's membership of the organization `ref` as a CTE body: one row
  * (org_id, slug, name, personal, role, created_at) when `userId` is an
  * enabled member, none otherwise (unknown org and non-member look the same).
+ * A statement that WRITES on the strength of that role passes `{ lock: true }`:
+ * the membership row is locked `FOR SHARE`, so a demotion or removal
+ * committing at the same moment is waited for and re-read, never slipped past.
  *
  * @example
  * sql`WITH caller AS (${callerMembership(userId, ref)}) SELECT role FROM caller`
+ * sql`WITH caller AS (${callerMembership(userId, ref, { lock: true })}), … UPDATE …`
  */
-export function callerMembership(userId: string | SQL, ref: OrgRef): SQL {
+export function callerMembership(userId: string | SQL, ref: OrgRef, options: { lock?: boolean } = {}): SQL {
   return sql`SELECT o.id AS org_id, o.slug, o.name, o.personal, m.role, o.created_at
     FROM organizations o
     JOIN memberships m ON m.org_id = o.id AND m.user_id = ${userId}::uuid
     JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL
-    WHERE ${orgMatch(ref)}`;
+    WHERE ${orgMatch(ref)}${options.lock ? sql` FOR SHARE OF m` : sql``}`;
 }
 
 /**
@@ -248,6 +252,8 @@ export function orgRoleGuardStatement(db: Database, input: { userId: string; org
     SELECT (${ROLE_GUARD_MARKER}::text || CASE WHEN EXISTS (
       SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL
       WHERE m.org_id = ${input.orgId}::uuid AND m.user_id = ${input.userId}::uuid AND m.role IN (${roles})
+      -- A demotion committing concurrently is waited for and re-read.
+      FOR SHARE OF m
     ) THEN NULL ELSE ':refused' END)::int AS refused`);
 }
 
