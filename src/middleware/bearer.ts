@@ -14,6 +14,7 @@ import type { AppEnv } from "../context";
 import { GatehouseError } from "../error";
 import { isSessionDenied } from "../kv/denylist";
 import { describeError, log } from "../lib/log";
+import { enforceRateLimit } from "../lib/rate-limit";
 import { gatehouseApiAudience, ORGS_SCOPE } from "../tokens/access-token";
 import { verifyAccessTokenLocal } from "../tokens/verify-local";
 import { isAllowedOrigin } from "./cors";
@@ -99,6 +100,21 @@ export function bearerCors(): MiddlewareHandler<AppEnv> {
     await next();
     c.res.headers.append("Vary", "Origin");
     if (allowed) c.res.headers.set("Access-Control-Allow-Origin", origin);
+  };
+}
+
+/**
+ * The org API's per-address limit: 300 requests a minute (the refresh-token
+ * limiter's budget: every request may cost a database round trip). Put it
+ * after `bearerCors()` so an allowed SPA can read the 429.
+ *
+ * @example
+ * orgs.use(bearerCors()).use(apiRateLimit());
+ */
+export function apiRateLimit(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await enforceRateLimit(c.var.refreshRateLimiter, "api", c.req.header("cf-connecting-ip"));
+    await next();
   };
 }
 

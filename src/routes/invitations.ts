@@ -16,8 +16,8 @@ import type { AppEnv } from "../context";
 import { acceptInvitation, createInvitation, listInvitations, listMyInvitations, revokeInvitation, type InvitationRefusal } from "../db/invitations";
 import { GatehouseError } from "../error";
 import { normalizeEmail, MAX_EMAIL_LENGTH } from "../lib/email";
-import { enforceRateLimit } from "../lib/rate-limit";
-import { bearerCors, requireBearer } from "../middleware/bearer";
+import { enforceKeyedRateLimit } from "../lib/rate-limit";
+import { apiRateLimit, bearerCors, requireBearer } from "../middleware/bearer";
 import { limitBody, methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
 import { jsonBody, MAX_BODY_LENGTH, orgParam, refusalError, uuidParam } from "./org-request";
@@ -40,7 +40,7 @@ export const orgInvitations = new Hono<AppEnv>()
     const emailNormalized = normalizeEmail(body.email);
     if (emailNormalized === null) throw new GatehouseError("InvalidRequest", "The email address is invalid.", { extra: { field: "email" } });
     // Per inviter: invitations are addressed to strangers' mailboxes by the inviting app.
-    await enforceRateLimit(c.var.rateLimiter, "invite", `user:${c.var.caller.userId}`);
+    await enforceKeyedRateLimit(c.var.rateLimiter, "invite", `user:${c.var.caller.userId}`);
     const result = await createInvitation(c.var.db(), { actorId: c.var.caller.userId, org, emailNormalized, role: body.role });
     if (!result.ok) throw invitationError(result.refusal);
     return c.json({ invitation: result.value }, 201);
@@ -69,6 +69,8 @@ export const orgInvitations = new Hono<AppEnv>()
 export const invitations = new Hono<AppEnv>()
   .use(noStore())
   .use(bearerCors())
+  // Inside CORS, so an allowed SPA can read its 429.
+  .use(apiRateLimit())
   .use(limitBody(MAX_BODY_LENGTH))
   .get("/", bearer, async (c) => c.json({ invitations: await listMyInvitations(c.var.db(), c.var.caller.userId) }))
   .post("/:invitationId/accept", bearer, async (c) => {

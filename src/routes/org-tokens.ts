@@ -5,6 +5,7 @@
  * page does not exist, the page is gone or there is no active token. Every
  * successful read writes its audit row in the statement that reads.
  */
+import { enforceRateLimit } from "../lib/rate-limit";
 import { Hono, type Context } from "hono";
 import type { AppEnv } from "../context";
 import { readPageToken } from "../db/pages";
@@ -56,6 +57,8 @@ export const orgTokens = new Hono<AppEnv>()
 
 /** Basic credentials of a configured service client, or 401 (a Bearer token included). */
 async function requireServiceClient(c: Context<AppEnv>): Promise<AuthenticatedServiceClient> {
+  // Per address, before the secret is checked: guessing is bounded, and so is the database work after it.
+  await enforceRateLimit(c.var.refreshRateLimiter, "service", c.req.header("cf-connecting-ip"));
   const client = await authenticateServiceClient(c.var.config.serviceClients, c.req.header("authorization"));
   if (!client) {
     throw new GatehouseError("Unauthorized", "Service client credentials are required (HTTP Basic).", {

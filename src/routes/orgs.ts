@@ -11,7 +11,7 @@ import { changeMemberRole, removeMember } from "../db/org-members";
 import { createOrg, getOrgForMember, listMembers, listOrgsForUser } from "../db/orgs";
 import { listPagesForMember } from "../db/pages";
 import { GatehouseError } from "../error";
-import { bearerCors, requireBearer } from "../middleware/bearer";
+import { apiRateLimit, bearerCors, requireBearer } from "../middleware/bearer";
 import { limitBody, methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
 import { slugCandidates, slugProblem } from "../orgs/slugs";
@@ -39,6 +39,8 @@ export const orgs = new Hono<AppEnv>()
   // Service clients first: their routes must never fall through to the Bearer ones.
   .route("/", orgTokens)
   .use(bearerCors())
+  // Per address, inside CORS so an allowed SPA can read its 429 (service clients are limited in org-tokens.ts).
+  .use(apiRateLimit())
   // Bounded while read, as /auth/token is: a Bearer caller cannot make the isolate buffer megabytes.
   .use(limitBody(MAX_BODY_LENGTH))
   .route("/", orgFacebook)

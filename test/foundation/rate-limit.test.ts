@@ -7,6 +7,7 @@
  * worth and assert that the first 429 comes after at least one full window.
  */
 import { describe, expect, it } from "vitest";
+import { rateLimitKey } from "../../src/lib/rate-limit";
 import { call } from "../helpers/app";
 
 /** Sends up to `times` requests, stopping after the first 429. */
@@ -73,4 +74,57 @@ describe("refresh-token checks", () => {
       expect(res.status).toBe(200);
     }
   });
+});
+
+describe("IPv6 clients", () => {
+  it("are keyed by their /64: one host hopping addresses inside its prefix shares one limit", async () => {
+    expect(rateLimitKey("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(rateLimitKey("2001:0DB8:0001:0002:ffff:1:2:3")).toBe("2001:db8:1:2::/64");
+    expect(rateLimitKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(rateLimitKey("::1")).toBe("0:0:0:0::/64");
+    expect(rateLimitKey("::ffff:198.51.100.7")).toBe("198.51.100.7");
+    expect(rateLimitKey("198.51.100.7")).toBe("198.51.100.7");
+    expect(rateLimitKey(undefined)).toBe("unknown");
+    expect(rateLimitKey("not an address")).toBe("unknown");
+
+    const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:7`;
+    const statuses: number[] = [];
+    for (let i = 0; i < 2 * 60 + 1 && statuses.at(-1) !== 429; i++) {
+      const res = await call("/auth/signin/no-such-provider", { headers: { "cf-connecting-ip": `${prefix}::${(i + 1).toString(16)}`, accept: "application/json" } });
+      statuses.push(res.status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.length).toBeGreaterThan(60);
+    const [other] = await hammer("/auth/signin/no-such-provider", `${prefix.replace(/:7$/, ":8")}::1`, 1);
+    expect(other!.status).not.toBe(429);
+  });
+});
+
+describe("the org API and service clients", () => {
+  it("limit /api/orgs per address (each request may cost a round trip): 300 a minute, then 429 that an allowed SPA can read", async () => {
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    const statuses: number[] = [];
+    let last: Response | undefined;
+    for (let i = 0; i < 2 * 300 + 1 && statuses.at(-1) !== 429; i++) {
+      last = await call("/api/orgs", { headers: { authorization: "Bearer not-a-jwt", origin: "https://app.example.com", "cf-connecting-ip": ip } });
+      statuses.push(last.status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.length).toBeGreaterThan(300);
+    expect(last!.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(last!.headers.get("retry-after")).toBe("60");
+  }, 60_000);
+
+  it("limit service-client authentication per address: 300 a minute, then 429", async () => {
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    const statuses: number[] = [];
+    const path = `/api/orgs/acme/pages/${crypto.randomUUID()}/token`;
+    for (let i = 0; i < 2 * 300 + 1 && statuses.at(-1) !== 429; i++) {
+      const res = await call(path, { method: "POST", headers: { authorization: `Basic ${btoa("guess:wrong-secret-0123456789")}`, "cf-connecting-ip": ip } });
+      statuses.push(res.status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.length).toBeGreaterThan(300);
+    expect(statuses.slice(0, -1).every((s) => s === 401)).toBe(true);
+  }, 60_000);
 });

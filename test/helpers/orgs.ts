@@ -57,10 +57,16 @@ export async function accessTokenFor(userId: string, options: { audience?: strin
  * const res = await api(token, "POST", "/api/orgs", { name: "Acme" }, { scope: "orgs-create" });
  */
 export function api(token: string | null, method: string, path: string, body?: unknown, options: { scope?: string; env?: Env } = {}): Promise<Response> {
-  const headers: Record<string, string> = {};
+  // A client address of its own per call: the suite's many API calls must not share one
+  // per-address budget (test/foundation/rate-limit.test.ts tests the limit itself).
+  const headers: Record<string, string> = { "cf-connecting-ip": `2001:db8:${randomHextet()}:${randomHextet()}::1` };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   return call(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, options);
+}
+
+function randomHextet(): string {
+  return crypto.getRandomValues(new Uint16Array(1))[0]!.toString(16);
 }
 
 /**
