@@ -230,6 +230,17 @@ describe("Bearer access tokens on /api/orgs", () => {
     expect(await countRows("organizations")).toBe(before);
   });
 
+  it("keeps a signed-out session on the denylist as long as an access token minted from it can live (not only its session JWT)", async () => {
+    const ada = await createVerifiedUser("ada");
+    const session = await signInAs(ada.id);
+    const before = Math.floor(Date.now() / 1000);
+    await call("/auth/signout", { method: "POST", headers: { origin: "https://auth.example.com", cookie: session.cookieHeader, accept: "application/json" } });
+    const { keys } = await env.AUTH_KV.list({ prefix: `deny:sid:${session.sessionId}` });
+    expect(keys).toHaveLength(1);
+    // ACCESS_TOKEN_TTL_SECONDS (600) + 60 s of clock tolerance.
+    expect(keys[0]!.expiration).toBeGreaterThanOrEqual(before + 600 + 60);
+  });
+
   it("refuses an API-audience token without the gatehouse:orgs scope with 403 insufficient_scope", async () => {
     const id = (await createVerifiedUser()).id;
     const token = await craftJwt(claims(id, { scope: "openid profile" }), { typ: "at+jwt" });
