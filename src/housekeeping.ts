@@ -1,6 +1,7 @@
 /**
- * The cron job: deletes expired sessions and consumed sign-in states older
- * than a transaction can live, and logs the counts. One round trip.
+ * The cron job: deletes expired sessions, consumed sign-in states older
+ * than a transaction can live, and invitations that ended a month ago, and
+ * logs the counts. One round trip.
  */
 import { configFor } from "./config";
 import { databaseFor } from "./db/client";
@@ -8,7 +9,7 @@ import { deleteExpiredRows } from "./db/housekeeping";
 import { describeError, log } from "./lib/log";
 
 /** @example await runHousekeeping(env, new Date()); */
-export async function runHousekeeping(env: object, now: Date): Promise<{ sessions: number; states: number } | null> {
+export async function runHousekeeping(env: object, now: Date): Promise<{ sessions: number; states: number; invitations: number } | null> {
   const result = configFor(env);
   if (!result.ok) {
     log("error", "housekeeping_skipped_configuration", { problems: result.problems.map((p) => `${p.variable}:${p.problem}`).join(",") });
@@ -16,7 +17,7 @@ export async function runHousekeeping(env: object, now: Date): Promise<{ session
   }
   try {
     const counts = await deleteExpiredRows(databaseFor(result.config), now);
-    log("info", "housekeeping", { deletedSessions: counts.sessions, deletedStates: counts.states });
+    log("info", "housekeeping", { deletedSessions: counts.sessions, deletedStates: counts.states, deletedInvitations: counts.invitations });
     return counts;
   } catch (error) {
     log("error", "housekeeping_failed", describeError(error));
