@@ -153,8 +153,11 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
     insertSessionStatement(db, {
       ...input.session,
       userId: accountUser,
-      // The identity this session came through: unlinking it ends the session (db/account.ts).
-      accountId: sql`(SELECT a.id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`,
+      // The identity this session came through: unlinking it ends the session (db/account.ts). A
+      // link's session continues the session that started it, so it inherits that one's identity.
+      accountId: input.linkSessionId
+        ? sql`(SELECT s.account_id FROM sessions s WHERE s.id = ${input.linkSessionId}::uuid)`
+        : sql`(SELECT a.id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`,
     }),
     ...connectStatements(db, input),
   ]);
