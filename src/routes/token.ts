@@ -2,9 +2,10 @@
  * `POST /auth/token`: an access token for an API, for SPAs on ALLOWED_ORIGINS
  * calling with `credentials: "include"`: for an ALLOWED_AUDIENCES backend
  * (the first by default), or, only when named with `resource` (or
- * `audience`) `<AUTH_URL>/api`, for gatehouse's own API with scope `gatehouse:orgs`. Order matters: CORS, then origin
- * and content-type checks, then the body, and only then the cookies, so a
- * refused request never touches the session or the database.
+ * `audience`) `<AUTH_URL>/api`, for gatehouse's own API with scope
+ * `gatehouse:orgs`. Order matters: CORS, then origin and content-type
+ * checks, then the body, and only then the cookies, so a refused request
+ * never touches the session or the database.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
