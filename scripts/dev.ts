@@ -167,6 +167,8 @@ async function main(): Promise<void> {
     envPath,
     envFile({
       AUTH_URL,
+      // http://localhost and neon-local are refused without it (src/config.ts).
+      GATEHOUSE_DEVELOPMENT: "true",
       DATABASE_URL: neonLocal.connectionString,
       NEON_FETCH_ENDPOINT: neonLocal.fetchEndpoint,
       AUTH_SIGNING_KEYS: JSON.stringify([secrets.signingKey]),

@@ -27,6 +27,7 @@ import { oauthAuthorize } from "./routes/oauth-authorize";
 import { oauthToken } from "./routes/oauth-token";
 import { oauthUserinfo } from "./routes/oauth-userinfo";
 import { orgs } from "./routes/orgs";
+import { invitations } from "./routes/invitations";
 import { session } from "./routes/session";
 import { sessions } from "./routes/sessions";
 import { signin } from "./routes/signin";
@@ -84,6 +85,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/oauth", oauthAuthorize);
   app.route("/oauth", oauthToken);
   app.route("/oauth", oauthUserinfo);
+  app.route("/api/invitations", invitations);
 
   app.notFound((c) => renderError(c.req.raw, "NotFound"));
 

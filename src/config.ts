@@ -90,12 +90,20 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     r.problems.push({ variable: "DATABASE_URL", problem: "invalid", hint: "a postgres:// connection string" });
   }
   const fetchEndpointRaw = r.optional("NEON_FETCH_ENDPOINT");
-  const fetchEndpoint = fetchEndpointRaw === undefined ? null : (r.url("NEON_FETCH_ENDPOINT", fetchEndpointRaw) ?? null);
+  // The local Neon endpoint redirects every query: never in production.
+  if (fetchEndpointRaw !== undefined && !r.development) {
+    r.problems.push({ variable: "NEON_FETCH_ENDPOINT", problem: "invalid", hint: "development only: set GATEHOUSE_DEVELOPMENT=true, or unset it" });
+  }
+  const fetchEndpoint = fetchEndpointRaw === undefined || !r.development ? null : (r.url("NEON_FETCH_ENDPOINT", fetchEndpointRaw) ?? null);
   const signingKeys = r.signingKeys();
   const encryptionKeys = r.encryptionKeys();
   const serviceClients = r.serviceClients();
 
   const allowedAudiences = r.optional("ALLOWED_AUDIENCES")?.split(",").map((a) => a.trim()).filter(Boolean) ?? [];
+  // gatehouse's own API audience is granted only when named (routes/token.ts), never as an external default.
+  if (authUrl && allowedAudiences.includes(`${authUrl.origin}/api`)) {
+    r.problems.push({ variable: "ALLOWED_AUDIENCES", problem: "invalid", hint: "must not list <AUTH_URL>/api, gatehouse's own API" });
+  }
   const sessionTtlSeconds = r.seconds("SESSION_TTL_SECONDS", 300, 60, 3600);
   const refreshTtlSeconds = r.seconds("REFRESH_TTL_SECONDS", 30 * 86400, 3600, 365 * 86400);
   const sessions = {

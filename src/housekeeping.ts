@@ -1,6 +1,7 @@
 /**
  * The cron job: deletes expired sessions, consumed sign-in states older
- * than a transaction can live, week-old OAuth codes and revoked grants, and
+ * than a transaction can live, week-old OAuth codes and revoked grants,
+ * invitations that ended a month ago, and
  * logs the counts. One round trip.
  */
 import { configFor } from "./config";
@@ -9,7 +10,10 @@ import { deleteExpiredRows } from "./db/housekeeping";
 import { describeError, log } from "./lib/log";
 
 /** @example await runHousekeeping(env, new Date()); */
-export async function runHousekeeping(env: object, now: Date): Promise<{ sessions: number; states: number; codes: number; grants: number } | null> {
+export async function runHousekeeping(
+  env: object,
+  now: Date,
+): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number } | null> {
   const result = configFor(env);
   if (!result.ok) {
     log("error", "housekeeping_skipped_configuration", { problems: result.problems.map((p) => `${p.variable}:${p.problem}`).join(",") });
@@ -17,7 +21,13 @@ export async function runHousekeeping(env: object, now: Date): Promise<{ session
   }
   try {
     const counts = await deleteExpiredRows(await databaseFor(result.config), now);
-    log("info", "housekeeping", { deletedSessions: counts.sessions, deletedStates: counts.states, deletedCodes: counts.codes, deletedGrants: counts.grants });
+    log("info", "housekeeping", {
+      deletedSessions: counts.sessions,
+      deletedStates: counts.states,
+      deletedCodes: counts.codes,
+      deletedGrants: counts.grants,
+      deletedInvitations: counts.invitations,
+    });
     return counts;
   } catch (error) {
     log("error", "housekeeping_failed", describeError(error));

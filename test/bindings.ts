@@ -21,6 +21,8 @@ export interface HarnessContext {
 export function testBindings(ctx: HarnessContext): Record<string, string> {
   return {
     AUTH_URL: TEST_AUTH_URL,
+    // neon-local and http://localhost origins are development-only (src/config.ts).
+    GATEHOUSE_DEVELOPMENT: "true",
     DATABASE_URL: ctx.databaseUrl,
     NEON_FETCH_ENDPOINT: ctx.neonFetchEndpoint,
     AUTH_SIGNING_KEYS: JSON.stringify(TEST_SIGNING_KEYS),

@@ -88,6 +88,7 @@ export async function workerSection(
   const authUrl = "http://localhost:8787";
   const bindings = {
     AUTH_URL: authUrl,
+    GATEHOUSE_DEVELOPMENT: "true",
     DATABASE_URL: "postgres://bench@127.0.0.1:9/bench",
     AUTH_SIGNING_KEYS: JSON.stringify([signingKey]),
     TOKEN_ENCRYPTION_KEY: `1:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url")}`,
@@ -99,7 +100,7 @@ export async function workerSection(
     signSessionJwt(parsed.config, {
       userId: crypto.randomUUID(),
       sessionId,
-      profile: { email: "bench@example.com", name: "Bench", image: null },
+      profile: { email: "bench@example.com", emailVerified: true, name: "Bench", image: null },
       sessionExpiresAt: new Date(now.getTime() + 86400_000),
       now,
     });

@@ -19,7 +19,7 @@ export function parseEnvFile(text: string): Record<string, string> {
   return out;
 }
 
-const KNOWN = /^(AUTH_|DATABASE_URL$|NEON_FETCH_ENDPOINT$|TOKEN_ENCRYPTION_KEY$|ALLOWED_|SESSION_|ACCESS_TOKEN_|REFRESH_|FACEBOOK_|GITHUB_|GOOGLE_|NAVER_|KAKAO_|OIDC_)/;
+const KNOWN = /^(AUTH_|DATABASE_URL$|NEON_FETCH_ENDPOINT$|GATEHOUSE_DEVELOPMENT$|TOKEN_ENCRYPTION_KEY$|ALLOWED_|SESSION_|ACCESS_TOKEN_|REFRESH_|FACEBOOK_|GITHUB_|GOOGLE_|NAVER_|KAKAO_|OIDC_)/;
 
 /** @example const env = readOperatorEnvironment({ envFile: ".dev.vars" }); */
 export function readOperatorEnvironment(options: { envFile?: string; configPath?: string } = {}): Record<string, unknown> {

@@ -82,7 +82,7 @@ export async function accountOverview(db: Database, userId: string): Promise<Acc
 
 /** What one unlink attempt did. */
 export type UnlinkResult =
-  | { outcome: "unlinked"; accounts: number; retiredTokens: number }
+  | { outcome: "unlinked"; accounts: number; retiredTokens: number; revokedSessions: string[] }
   /** It is the user's only way to sign in: nothing changed. */
   | { outcome: "last_method" }
   /** The user has no such linked account (another user's is never touched). */
@@ -97,7 +97,8 @@ export type UnlinkResult =
  * the same statement, so two concurrent unlinks of a user's two methods
  * cannot both pass (the loser re-reads the locked rows, the deleted one is
  * gone, and its count says "last method"). The account's provider tokens
- * are soft-deleted in the same statement.
+ * are soft-deleted, and the sessions signed in through it revoked
+ * (`revokedSessions`, for the caller to denylist), in the same statement.
  *
  * Note: `provider_tokens.account_id` is `ON DELETE CASCADE`, so Postgres
  * then removes those token rows with the account; the soft delete is what
@@ -131,6 +132,12 @@ export async function unlinkAccount(
       WHERE t.account_id IN (SELECT id FROM unlinked) AND t.deleted_at IS NULL
       RETURNING t.id
     ),
+    -- Sessions signed in through the identity end with it (the caller denylists their sids).
+    ended AS (
+      UPDATE sessions s SET revoked_at = now()
+      WHERE s.account_id IN (SELECT id FROM unlinked) AND s.revoked_at IS NULL
+      RETURNING s.id
+    ),
     audit AS (${auditInsert(
       {
         actor: { type: "user", id: sql`(SELECT id FROM me)` },
@@ -145,13 +152,15 @@ export async function unlinkAccount(
     SELECT (SELECT id FROM me) AS user_id,
            (SELECT count(*) FROM target)::int AS matched,
            (SELECT count(*) FROM unlinked)::int AS unlinked,
-           (SELECT count(*) FROM retired)::int AS retired
+           (SELECT count(*) FROM retired)::int AS retired,
+           (SELECT coalesce(json_agg(id), '[]'::json) FROM ended) AS ended
   `);
-  const row = result.rows[0] as { user_id: unknown; matched: unknown; unlinked: unknown; retired: unknown } | undefined;
+  const row = result.rows[0] as { user_id: unknown; matched: unknown; unlinked: unknown; retired: unknown; ended: unknown } | undefined;
   if (!row || row.user_id === null) return { outcome: "unauthorized" };
   if (Number(row.matched) === 0) return { outcome: "not_found" };
   if (Number(row.unlinked) === 0) return { outcome: "last_method" };
-  return { outcome: "unlinked", accounts: Number(row.unlinked), retiredTokens: Number(row.retired) };
+  const ended = Array.isArray(row.ended) ? row.ended.map(String) : [];
+  return { outcome: "unlinked", accounts: Number(row.unlinked), retiredTokens: Number(row.retired), revokedSessions: ended };
 }
 
 /**

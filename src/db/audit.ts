@@ -12,6 +12,9 @@ export type AuditAction =
   | "member.remove"
   | "member.leave"
   | "member.role_change"
+  | "invitation.create"
+  | "invitation.revoke"
+  | "invitation.accept"
   | "page_token.read"
   | "provider_token.read"
   | "provider.connect"
@@ -31,7 +34,7 @@ export interface AuditRow {
   action: AuditAction;
   /** SQL yielding the organization id (usually a CTE column); `NULL` for a user's own actions. */
   orgId: SQL;
-  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client";
+  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client" | "invitation";
   /** SQL yielding the target's id as text. */
   targetId: SQL;
   /** SQL yielding a jsonb object; never a secret. */

@@ -27,9 +27,9 @@ import { replacePageTokensStatements, replaceUserTokenStatements, type SealedTok
 export interface PagesConnectInput {
   orgId: string;
   pages: readonly ProviderPageInput[];
-  /** Sealed with `providerTokenAad(provider, subject)`. */
+  /** Sealed with `userTokenAad({ kind: "org", orgId, userId }, provider, subject)`. */
   userToken: SealedTokenInput;
-  /** Sealed with `pageTokenAad(orgId, provider, externalPageId)`; pages without a token are left out. */
+  /** Sealed with `pageTokenAad(orgId, userId, provider, externalPageId)`; pages without a token are left out. */
   pageTokens: readonly { externalPageId: string; token: SealedTokenInput }[];
   /** False when the provider's list was capped: unlisted pages are then not marked gone. */
   listComplete: boolean;
@@ -85,7 +85,7 @@ export async function disconnectProvider(
 ): Promise<DisconnectResult> {
   const { userId, provider } = input;
   const result = await db.execute(sql`
-    WITH caller AS (${callerMembership(userId, input.org)}),
+    WITH caller AS (${callerMembership(userId, input.org, { lock: true })}),
     allowed AS (SELECT org_id FROM caller WHERE role IN ('owner', 'admin')),
     retired AS (
       UPDATE provider_tokens t SET deleted_at = now(), updated_at = now()

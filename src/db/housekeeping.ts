@@ -10,16 +10,21 @@ import { revokeFamilySql } from "./sessions";
 const CONSUMED_STATE_RETENTION = "1 day";
 /** Revoked or expired sessions stay a week so "signed out" and reuse reports remain explainable. */
 const SESSION_RETENTION = "7 days";
+/** Invitations that ended (expired, revoked or accepted) stay a month; their audit rows stay for good. */
+const INVITATION_RETENTION = "30 days";
 
 /**
  * Deletes expired rows in one batch (one round trip) and returns the counts.
  *
  * @example
- * const { sessions, states } = await deleteExpiredRows(await databaseFor(config), new Date()); // { sessions: 12, states: 340, codes: 80, grants: 1 }
+ * const counts = await deleteExpiredRows(await databaseFor(config), new Date()); // { sessions: 12, states: 340, codes: 80, grants: 1, invitations: 3 }
  */
-export async function deleteExpiredRows(db: Database, now: Date): Promise<{ sessions: number; states: number; codes: number; grants: number }> {
+export async function deleteExpiredRows(
+  db: Database,
+  now: Date,
+): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number }> {
   const at = now.toISOString();
-  const [, sessions, states, codes, grants] = await db.batch([
+  const [, sessions, states, codes, grants, invitations] = await db.batch([
     // A family whose code was replayed while it was being issued is revoked here at the
     // latest (the refresh grant does it sooner), before its code row can be deleted below.
     db.execute(sql`${revokeFamilySql(sql`ANY(ARRAY(SELECT family_id FROM oauth_codes WHERE replayed_at IS NOT NULL AND family_id IS NOT NULL))`)}`),
@@ -29,6 +34,9 @@ export async function deleteExpiredRows(db: Database, now: Date): Promise<{ sess
     // A code outlives its 60 s for replay detection (a replay revokes its tokens); a week is plenty.
     db.execute(sql`DELETE FROM oauth_codes WHERE expires_at < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
     db.execute(sql`DELETE FROM oauth_grants WHERE revoked_at < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
+    db.execute(sql`DELETE FROM org_invitations
+      WHERE least(expires_at, coalesce(revoked_at, 'infinity'), coalesce(accepted_at, 'infinity')) < ${at}::timestamptz - ${INVITATION_RETENTION}::interval`),
   ]);
-  return { sessions: sessions.rowCount ?? 0, states: states.rowCount ?? 0, codes: codes.rowCount ?? 0, grants: grants.rowCount ?? 0 };
+  const n = (r: { rowCount?: number | null }) => r.rowCount ?? 0;
+  return { sessions: n(sessions), states: n(states), codes: n(codes), grants: n(grants), invitations: n(invitations) };
 }

@@ -65,7 +65,7 @@ export async function exchangeCode(
     /** The S256 challenge computed from the presented verifier. */
     codeChallenge: string;
     resource: string | null;
-    family: { familyId: string; secretHash: string; now: Date; refreshTtlSeconds: number; absoluteTtlSeconds: number; ip: string | null; userAgent: string | null };
+    family: { familyId: string; secretHash: string; familySecretHash: string; now: Date; refreshTtlSeconds: number; absoluteTtlSeconds: number; ip: string | null; userAgent: string | null };
   },
 ): Promise<ExchangeOutcome> {
   const f = input.family;
@@ -73,6 +73,7 @@ export async function exchangeCode(
     {
       sessionId: f.familyId,
       secretHash: f.secretHash,
+      familySecretHash: f.familySecretHash,
       userId: sql`ok.user_id`,
       clientId: input.clientId,
       ip: f.ip,
@@ -203,14 +204,16 @@ export async function refreshClientFamily(
  */
 export async function revokeClientFamily(
   db: Database,
-  input: { clientId: string; secretHash: string | null; sessionId: string; presentedHash: string },
+  input: { clientId: string; secretHash: string | null; sessionId: string; presentedHash: string; presentedFamilyHash: string | null },
 ): Promise<{ clientOk: boolean; revoked: string[] }> {
   const [client, revoked] = await db.batch([
     db.execute(sql`SELECT ${clientAuthenticatedSql(input.clientId, input.secretHash)} AS ok`),
     db.execute(sql`
       UPDATE sessions SET revoked_at = now()
       WHERE id = ${input.sessionId}::uuid AND client_id = ${input.clientId}::uuid AND revoked_at IS NULL
-        AND (secret_hash = ${input.presentedHash} OR previous_secret_hash = ${input.presentedHash})
+        AND (secret_hash = ${input.presentedHash} OR previous_secret_hash = ${input.presentedHash}
+             -- any token the family ever issued carries its family secret
+             OR family_secret_hash = ${input.presentedFamilyHash}::text)
         AND ${clientAuthenticatedSql(input.clientId, input.secretHash)}
       RETURNING id`),
   ]);

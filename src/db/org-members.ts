@@ -36,59 +36,6 @@ export type MemberChangeResult =
 const REFUSALS: readonly MemberChangeRefusal[] = ["not_member", "forbidden", "target_not_found", "already_member", "last_owner", "personal"];
 
 /**
- * Adds the user whose VERIFIED email is `emailNormalized` (and who is not
- * disabled) with `role`. Owners and admins may add; only owners add owners;
- * personal organizations take no one.
- *
- * @example
- * const r = await addMember(db, { actorId, org: ref, emailNormalized: "ada@example.com", role: "member" });
- */
-export async function addMember(
-  db: Database,
-  input: { actorId: string; org: OrgRef; emailNormalized: string; role: MembershipRole },
-): Promise<MemberChangeResult> {
-  const actor = { type: "user", id: input.actorId } as const;
-  const result = await db.execute(sql`
-    WITH me AS (
-      SELECT o.id AS org_id, o.personal, m.role
-      FROM organizations o
-      JOIN memberships m ON m.org_id = o.id AND m.user_id = ${input.actorId}::uuid
-      JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL
-      WHERE ${orgMatch(input.org)}
-    ),
-    target AS (
-      SELECT u.id FROM users u
-      WHERE u.email_normalized = ${input.emailNormalized}::text AND u.email_verified_at IS NOT NULL AND u.disabled_at IS NULL
-    ),
-    decision AS (
-      SELECT CASE
-        WHEN me.role IS NULL THEN 'not_member'
-        WHEN me.role NOT IN ('owner', 'admin') THEN 'forbidden'
-        WHEN ${input.role}::membership_role = 'owner' AND me.role <> 'owner' THEN 'forbidden'
-        WHEN me.personal THEN 'personal'
-        WHEN target.id IS NULL THEN 'target_not_found'
-        WHEN EXISTS (SELECT 1 FROM memberships x WHERE x.org_id = me.org_id AND x.user_id = target.id) THEN 'already_member'
-        ELSE 'ok'
-      END AS outcome, me.org_id, target.id AS target_id
-      FROM (SELECT 1) AS one LEFT JOIN me ON true LEFT JOIN target ON true
-    ),
-    added AS (
-      INSERT INTO memberships (org_id, user_id, role)
-      SELECT d.org_id, d.target_id, ${input.role}::membership_role FROM decision d WHERE d.outcome = 'ok'
-      ON CONFLICT (org_id, user_id) DO NOTHING
-      RETURNING org_id, user_id, role, created_at
-    ),
-    audit AS (${auditInsert(
-      { actor, action: "member.add", orgId: sql`added.org_id`, targetType: "user", targetId: sql`added.user_id::text`, metadata: sql`jsonb_build_object('role', added.role)` },
-      sql`added`,
-    )})
-    SELECT d.outcome, added.user_id, added.role, added.created_at
-    FROM decision d LEFT JOIN added ON true`);
-  // A concurrent add of the same person wins the unique key: the same answer as adding twice.
-  return outcomeOf(result.rows[0], "already_member");
-}
-
-/**
  * Changes a member's role. Owners and admins may; only owners grant or revoke
  * `owner`; the last owner cannot be demoted. Setting the current role again
  * changes nothing and writes no audit row.
@@ -147,7 +94,9 @@ export async function changeMemberRole(
  * Removes a member, or the caller themselves (`targetId === actorId`: leaving,
  * which any member may do). Owners and admins remove others; admins never
  * remove owners; the last owner can neither leave nor be removed, and nobody
- * leaves their own personal organization.
+ * leaves their own personal organization. The same statement soft-deletes
+ * every active provider token (user and Page) that member granted the
+ * organization; the audit row counts them (`revokedTokens`).
  *
  * @example
  * const r = await removeMember(db, { actorId, org: ref, targetId });
@@ -178,6 +127,13 @@ export async function removeMember(db: Database, input: { actorId: string; org: 
       WHERE d.outcome = 'ok' AND m.org_id = d.org_id AND m.user_id = ${input.targetId}::uuid
       RETURNING m.org_id, m.user_id, m.role
     ),
+    -- The provider tokens (user and Page) the departing member granted this org stop with the membership.
+    dropped AS (
+      UPDATE provider_tokens t SET deleted_at = now(), updated_at = now()
+      FROM removed
+      WHERE t.org_id = removed.org_id AND t.user_id = removed.user_id AND t.deleted_at IS NULL
+      RETURNING t.id
+    ),
     audit AS (${auditInsert(
       {
         actor,
@@ -185,7 +141,7 @@ export async function removeMember(db: Database, input: { actorId: string; org: 
         orgId: sql`removed.org_id`,
         targetType: "user",
         targetId: sql`removed.user_id::text`,
-        metadata: sql`jsonb_build_object('role', removed.role)`,
+        metadata: sql`jsonb_build_object('role', removed.role, 'revokedTokens', (SELECT count(*) FROM dropped))`,
       },
       sql`removed`,
     )})

@@ -39,16 +39,20 @@ export function orgMatch(ref: OrgRef, alias = "o"): SQL {
  * The caller's membership of the organization `ref` as a CTE body: one row
  * (org_id, slug, name, personal, role, created_at) when `userId` is an
  * enabled member, none otherwise (unknown org and non-member look the same).
+ * A statement that WRITES on the strength of that role passes `{ lock: true }`:
+ * the membership row is locked `FOR SHARE`, so a demotion or removal
+ * committing at the same moment is waited for and re-read, never slipped past.
  *
  * @example
  * sql`WITH caller AS (${callerMembership(userId, ref)}) SELECT role FROM caller`
+ * sql`WITH caller AS (${callerMembership(userId, ref, { lock: true })}), … UPDATE …`
  */
-export function callerMembership(userId: string | SQL, ref: OrgRef): SQL {
+export function callerMembership(userId: string | SQL, ref: OrgRef, options: { lock?: boolean } = {}): SQL {
   return sql`SELECT o.id AS org_id, o.slug, o.name, o.personal, m.role, o.created_at
     FROM organizations o
     JOIN memberships m ON m.org_id = o.id AND m.user_id = ${userId}::uuid
     JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL
-    WHERE ${orgMatch(ref)}`;
+    WHERE ${orgMatch(ref)}${options.lock ? sql` FOR SHARE OF m` : sql``}`;
 }
 
 /**
@@ -101,6 +105,8 @@ export async function membershipFor(db: Database, userId: string, ref: OrgRef): 
 export interface MemberRow {
   userId: string;
   email: string | null;
+  /** Whether `email` is verified; never authorize by an unverified address. */
+  emailVerified: boolean;
   name: string | null;
   image: string | null;
   role: MembershipRole;
@@ -116,7 +122,7 @@ export interface MemberRow {
 export async function listMembers(db: Database, userId: string, ref: OrgRef): Promise<MemberRow[] | null> {
   const result = await db.execute(sql`
     WITH caller AS (${callerMembership(userId, ref)})
-    SELECT m.user_id, u.email, u.name, u.image, m.role, m.created_at
+    SELECT m.user_id, u.email, u.email_verified_at IS NOT NULL AS email_verified, u.name, u.image, m.role, m.created_at
     FROM caller c
     JOIN memberships m ON m.org_id = c.org_id
     JOIN users u ON u.id = m.user_id
@@ -125,6 +131,7 @@ export async function listMembers(db: Database, userId: string, ref: OrgRef): Pr
   return result.rows.map((r) => ({
     userId: String(r.user_id),
     email: nullableString(r.email),
+    emailVerified: r.email_verified === true,
     name: nullableString(r.name),
     image: nullableString(r.image),
     role: r.role as MembershipRole,
@@ -245,6 +252,8 @@ export function orgRoleGuardStatement(db: Database, input: { userId: string; org
     SELECT (${ROLE_GUARD_MARKER}::text || CASE WHEN EXISTS (
       SELECT 1 FROM memberships m JOIN users u ON u.id = m.user_id AND u.disabled_at IS NULL
       WHERE m.org_id = ${input.orgId}::uuid AND m.user_id = ${input.userId}::uuid AND m.role IN (${roles})
+      -- A demotion committing concurrently is waited for and re-read.
+      FOR SHARE OF m
     ) THEN NULL ELSE ':refused' END)::int AS refused`);
 }
 

@@ -145,7 +145,11 @@ export async function listPagesForMember(db: Database, userId: string, ref: OrgR
 export interface SealedTokenRow {
   tokenId: string;
   orgId: string;
+  /** The user the token was granted by (the connecting user for page tokens). */
+  userId: string;
   provider: string;
+  /** Which AAD the ciphertext was sealed with; NULL for rows written before version 2. */
+  aadVersion: number | null;
   ciphertext: Uint8Array;
   keyVersion: number;
   scopes: string[];
@@ -169,10 +173,13 @@ export async function readPageToken(
   const result = await db.execute(sql`
     WITH client_org AS (${serviceClientOrg(input.org, input.allowedOrgs)}),
     tok AS (
-      SELECT t.id, t.org_id, t.provider, t.ciphertext, t.key_version, t.scopes, t.expires_at,
+      SELECT t.id, t.org_id, t.user_id, t.provider, t.ciphertext, t.key_version, t.aad_version, t.scopes, t.expires_at,
              p.id AS page_id, p.external_page_id, p.name
       FROM provider_pages p
       JOIN provider_tokens t ON t.page_id = p.id AND t.org_id = p.org_id
+      -- The person who connected the Page must still be an enabled member of the org.
+      JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
+      JOIN users u ON u.id = t.user_id AND u.disabled_at IS NULL
       WHERE p.id = ${input.pageId}::uuid AND p.org_id = (SELECT id FROM client_org) AND p.gone_at IS NULL
         AND t.token_type = 'page' AND t.deleted_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
     ),
@@ -187,7 +194,8 @@ export async function readPageToken(
       },
       sql`tok`,
     )})
-    SELECT tok.id, tok.org_id, tok.provider, encode(tok.ciphertext, 'hex') AS ciphertext_hex, tok.key_version, tok.scopes, tok.expires_at,
+    SELECT tok.id, tok.org_id, tok.user_id, tok.provider, encode(tok.ciphertext, 'hex') AS ciphertext_hex, tok.key_version, tok.aad_version,
+           tok.scopes, tok.expires_at,
            tok.page_id, tok.external_page_id, tok.name
     FROM tok`);
   const row = result.rows[0];
@@ -206,7 +214,9 @@ export function sealedRow(row: Record<string, unknown>): SealedTokenRow {
   return {
     tokenId: String(row.id),
     orgId: String(row.org_id),
+    userId: String(row.user_id),
     provider: String(row.provider),
+    aadVersion: row.aad_version === null || row.aad_version === undefined ? null : Number(row.aad_version),
     ciphertext,
     keyVersion: Number(row.key_version),
     scopes: textArray(row.scopes),

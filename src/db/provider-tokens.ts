@@ -20,6 +20,12 @@ import { providerPages, providerTokens } from "./schema";
 import { serviceClientOrg } from "./service-scope";
 import { toHex } from "../lib/hex";
 
+/**
+ * The AAD version every writer seals with (`provider_tokens.aad_version`;
+ * `orgs/provider-token-secret.ts` builds the AADs). NULL marks older rows.
+ */
+export const TOKEN_AAD_VERSION = 2;
+
 /** A token already sealed with `lib/crypto.ts` `seal` (see `orgs/provider-token-secret.ts` for its AAD). */
 export interface SealedTokenInput {
   ciphertext: Uint8Array;
@@ -125,7 +131,8 @@ export function disconnectProviderStatement(db: Database, input: { orgId: string
  * provider) for a service client allowed for the org, and its
  * `provider_token.read` audit row, in ONE statement. `null` for every way
  * it can fail (org not allowed, not a member, disabled user, no token).
- * `providerSubject` is the AAD input (`providerTokenAad`).
+ * `providerSubject`, `aadVersion` and `personal` are the AAD inputs (`storedUserTokenAad`).
+ * The row's user must be the identity's user (`accounts.user_id`).
  *
  * @example
  * const row = await readUserToken(db, { clientId, allowedOrgs, org: ref, userId, provider: "facebook" });
@@ -133,14 +140,16 @@ export function disconnectProviderStatement(db: Database, input: { orgId: string
 export async function readUserToken(
   db: Database,
   input: { clientId: string; allowedOrgs: readonly string[]; org: OrgRef; userId: string; provider: string },
-): Promise<(SealedTokenRow & { userId: string; providerSubject: string }) | null> {
+): Promise<(SealedTokenRow & { userId: string; providerSubject: string; personal: boolean }) | null> {
   const actor = { type: "service_client", id: input.clientId } as const;
   const result = await db.execute(sql`
     WITH client_org AS (${serviceClientOrg(input.org, input.allowedOrgs)}),
     tok AS (
-      SELECT t.id, t.org_id, t.user_id, t.provider, t.ciphertext, t.key_version, t.scopes, t.expires_at, a.provider_subject
+      SELECT t.id, t.org_id, t.user_id, t.provider, t.ciphertext, t.key_version, t.aad_version, t.scopes, t.expires_at,
+             a.provider_subject, o.personal
       FROM provider_tokens t
-      JOIN accounts a ON a.id = t.account_id
+      JOIN accounts a ON a.id = t.account_id AND a.user_id = t.user_id
+      JOIN organizations o ON o.id = t.org_id
       JOIN memberships m ON m.org_id = t.org_id AND m.user_id = t.user_id
       JOIN users u ON u.id = t.user_id AND u.disabled_at IS NULL
       WHERE t.org_id = (SELECT id FROM client_org) AND t.user_id = ${input.userId}::uuid AND t.provider = ${input.provider}::text
@@ -158,11 +167,11 @@ export async function readUserToken(
       sql`tok`,
     )})
     SELECT tok.id, tok.org_id, tok.user_id, tok.provider, encode(tok.ciphertext, 'hex') AS ciphertext_hex, tok.key_version,
-           tok.scopes, tok.expires_at, tok.provider_subject
+           tok.aad_version, tok.scopes, tok.expires_at, tok.provider_subject, tok.personal
     FROM tok`);
   const row = result.rows[0];
   if (!row) return null;
-  return { ...sealedRow(row), userId: String(row.user_id), providerSubject: String(row.provider_subject) };
+  return { ...sealedRow(row), providerSubject: String(row.provider_subject), personal: row.personal === true };
 }
 
 /**
@@ -200,14 +209,14 @@ export function replacePageTokensStatements(
       AND p.external_page_id IN (SELECT jsonb_array_elements_text(${ids}::jsonb))
       AND t.org_id = p.org_id AND t.page_id = p.id AND t.deleted_at IS NULL`);
   const insert = db.execute(sql`
-    INSERT INTO provider_tokens (org_id, user_id, account_id, page_id, provider, token_type, ciphertext, key_version, scopes, expires_at)
+    INSERT INTO provider_tokens (org_id, user_id, account_id, page_id, provider, token_type, ciphertext, key_version, aad_version, scopes, expires_at)
     SELECT p.org_id, ${idValue(input.userId)}, ${idValue(input.accountId)}, p.id, p.provider, 'page'::provider_token_type,
-           decode(x.ciphertext, 'hex'), x.key_version, ARRAY(SELECT jsonb_array_elements_text(x.scopes)), x.expires_at
+           decode(x.ciphertext, 'hex'), x.key_version, ${TOKEN_AAD_VERSION}::integer, ARRAY(SELECT jsonb_array_elements_text(x.scopes)), x.expires_at
     FROM jsonb_to_recordset(${rows}::jsonb) AS x(external_page_id text, ciphertext text, key_version integer, scopes jsonb, expires_at timestamptz)
     JOIN provider_pages p ON p.org_id = ${orgId}::uuid AND p.provider = ${provider}::text AND p.external_page_id = x.external_page_id
     ON CONFLICT (org_id, page_id) WHERE deleted_at IS NULL AND page_id IS NOT NULL
     DO UPDATE SET user_id = EXCLUDED.user_id, account_id = EXCLUDED.account_id, token_type = 'page'::provider_token_type,
-                  ciphertext = EXCLUDED.ciphertext, key_version = EXCLUDED.key_version, scopes = EXCLUDED.scopes,
+                  ciphertext = EXCLUDED.ciphertext, key_version = EXCLUDED.key_version, aad_version = EXCLUDED.aad_version, scopes = EXCLUDED.scopes,
                   expires_at = EXCLUDED.expires_at, updated_at = now()`);
   return [retire, insert] as const;
 }
@@ -218,5 +227,5 @@ function idValue(value: string | SQL): SQL {
 }
 
 function sealedColumns(token: SealedTokenInput) {
-  return { ciphertext: token.ciphertext, keyVersion: token.keyVersion, scopes: [...token.scopes], expiresAt: token.expiresAt };
+  return { ciphertext: token.ciphertext, keyVersion: token.keyVersion, aadVersion: TOKEN_AAD_VERSION, scopes: [...token.scopes], expiresAt: token.expiresAt };
 }

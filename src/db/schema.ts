@@ -51,7 +51,7 @@ export const users = pgTable(
     id: id(),
     /** As the provider gave it; Kakao and Naver often give none. */
     email: text("email"),
-    /** Lowercased, NFKC-normalized form used for matching; null when unmatchable. */
+    /** Lowercased (ASCII only, nothing folded) form used for matching; null when unmatchable (any non-ASCII character). */
     emailNormalized: text("email_normalized"),
     emailVerifiedAt: timestamp("email_verified_at", { withTimezone: true }),
     name: text("name"),
@@ -100,9 +100,17 @@ export const sessions = pgTable(
     userId: uuid("user_id")
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
+    /** The identity the session was created through; unlinking it revokes the session. */
+    accountId: uuid("account_id").references(() => accounts.id, { onDelete: "set null" }),
     secretHash: sha256Hex("secret_hash").notNull(),
     /** The hash before the latest rotation, accepted within the grace window. */
     previousSecretHash: sha256Hex("previous_secret_hash"),
+    /**
+     * Hash of the family secret every token of this session carries, fixed
+     * for its life: a past token of the family is recognisable as reuse.
+     * Null only for rows created before family secrets (upgraded on rotation).
+     */
+    familySecretHash: sha256Hex("family_secret_hash"),
     rotatedAt: timestamp("rotated_at", { withTimezone: true }),
     createdAt: createdAt(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
@@ -121,8 +129,10 @@ export const sessions = pgTable(
   (t) => [
     index("sessions_user_id_idx").on(t.userId),
     index("sessions_client_id_idx").on(t.clientId).where(sql`${t.clientId} IS NOT NULL`),
+    index("sessions_account_id_idx").on(t.accountId),
     index("sessions_expires_at_idx").on(t.expiresAt),
     check("sessions_secret_hash_hex", sql`${t.secretHash} ~ '^[0-9a-f]{64}$'`),
+    check("sessions_family_secret_hash_hex", sql`${t.familySecretHash} IS NULL OR ${t.familySecretHash} ~ '^[0-9a-f]{64}$'`),
   ],
 );
 
@@ -182,6 +192,37 @@ export const memberships = pgTable(
   ],
 );
 
+/**
+ * Invitations to join an organization, addressed to an email address. The
+ * invitee accepts while signed in as a user holding that address verified;
+ * nothing about the invitee is looked up or shown before that. One pending
+ * invitation per (org, address); a new one for the same address replaces it.
+ */
+export const orgInvitations = pgTable(
+  "org_invitations",
+  {
+    id: id(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    /** The normalized address (lib/email.ts) the invitation is for. */
+    emailNormalized: text("email_normalized").notNull(),
+    role: membershipRole("role").notNull(),
+    invitedBy: uuid("invited_by").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    acceptedAt: timestamp("accepted_at", { withTimezone: true }),
+    acceptedBy: uuid("accepted_by").references(() => users.id, { onDelete: "set null" }),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("org_invitations_pending_key")
+      .on(t.orgId, t.emailNormalized)
+      .where(sql`${t.acceptedAt} IS NULL AND ${t.revokedAt} IS NULL`),
+    index("org_invitations_email_idx").on(t.emailNormalized),
+  ],
+);
+
 export const providerPages = pgTable(
   "provider_pages",
   {
@@ -221,6 +262,13 @@ export const providerTokens = pgTable(
     /** AES-256-GCM: 12-byte IV followed by ciphertext and tag. */
     ciphertext: bytea("ciphertext").notNull(),
     keyVersion: integer("key_version").notNull(),
+    /**
+     * Which AAD the ciphertext is bound to (orgs/provider-token-secret.ts): 2
+     * binds token type, organization, user and identity or page; NULL marks
+     * rows sealed before (identity or page only), opened still and replaced
+     * by the next write of that token.
+     */
+    aadVersion: integer("aad_version"),
     scopes: text("scopes").array().notNull().default(sql`'{}'::text[]`),
     expiresAt: timestamp("expires_at", { withTimezone: true }),
     createdAt: createdAt(),

@@ -2,6 +2,13 @@
  * Session rows (refresh-token families). Every function here is exactly one
  * database round trip, and every decision is made inside that statement, so
  * two requests racing on the same row cannot both win.
+ *
+ * A family is one row: a fixed family-secret hash, the current secret hash,
+ * the previous one (for the grace window) and the rotation time. Any token
+ * that carries the family secret but not a current (or in-grace previous)
+ * secret is a past token of the family, i.e. a copy: presenting it revokes
+ * the family. The machinery is generic (nothing here knows about cookies);
+ * other refresh-token families (e.g. OAuth clients) can reuse it.
  */
 import { and, desc, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
 import type { Database } from "./client";
@@ -11,8 +18,12 @@ export interface NewSession {
   sessionId: string;
   /** Lowercase hex SHA-256 of the refresh secret. */
   secretHash: string;
+  /** Lowercase hex SHA-256 of the family secret (fixed for the session's life). */
+  familySecretHash: string;
   /** A user id, or a SQL expression (e.g. a subselect) that yields it inside the same batch. */
   userId: string | SQL;
+  /** The identity (`accounts` row) the session was created through, if any: an id or SQL yielding it. */
+  accountId?: string | SQL | null;
   ip: string | null;
   userAgent: string | null;
   now: Date;
@@ -37,7 +48,9 @@ export function insertSessionStatement(db: Database, input: NewSession) {
   return db.insert(sessions).values({
     id: input.sessionId,
     userId: input.userId,
+    accountId: input.accountId ?? null,
     secretHash: input.secretHash,
+    familySecretHash: input.familySecretHash,
     createdAt: input.now,
     lastUsedAt: input.now,
     expiresAt,
@@ -82,6 +95,7 @@ export function revokeFamilySql(familyId: SQL): SQL {
 
 export interface SessionProfileRow {
   email: string | null;
+  emailVerified: boolean;
   name: string | null;
   image: string | null;
 }
@@ -92,31 +106,17 @@ export type RefreshOutcome =
   | { outcome: "reused"; sessionId: string; userId: string }
   | { outcome: "rejected" };
 
-/**
- * Presents a refresh secret's hash and decides, in ONE statement:
- * - `rotated`: the hash is current and the session live (not revoked, not
- *   expired, user not disabled): store `nextHash`, keep the old hash as
- *   previous, slide the expiry (never past the absolute limit);
- * - `grace`: the hash is the previous one and the rotation happened less
- *   than `graceSeconds` ago (a parallel tab): nothing changes;
- * - `reused`: the hash is the previous one but older than the grace window:
- *   the family is revoked;
- * - `rejected`: anything else (unknown, older hash, revoked, expired, disabled).
- *
- * `FOR UPDATE` serializes racing refreshes of one row; the loser reads the
- * winner's committed row, so it lands in `grace`, never in a second rotation.
- *
- * @example
- * const r = await refreshSession(db, { sessionId, presentedHash, nextHash, refreshTtlSeconds: 2592000, graceSeconds: 10 });
- */
-export async function refreshSession(db: Database, input: RefreshInput): Promise<RefreshOutcome> {
-  return refreshOutcomeOf((await refreshSessionStatement(db, input)).rows);
-}
-
+/** What a refresh attempt presents and, if it wins, stores. */
 export interface RefreshInput {
   sessionId: string;
+  /** SHA-256 hex of the presented rotating secret. */
   presentedHash: string;
+  /** SHA-256 hex of the presented family secret; null for a two-part token minted before family secrets. */
+  presentedFamilyHash: string | null;
+  /** SHA-256 hex of the secret to store on rotation. */
   nextHash: string;
+  /** SHA-256 hex of the family secret the new token carries: the presented one, or a fresh one for a two-part token. */
+  nextFamilyHash: string;
   refreshTtlSeconds: number;
   graceSeconds: number;
   /**
@@ -130,6 +130,31 @@ export interface RefreshInput {
 }
 
 /**
+ * Presents a refresh secret's hash and decides, in ONE statement:
+ * - `rotated`: the family matches (or the row and the token both predate
+ *   family secrets), the hash is current and the session live (not revoked,
+ *   not expired, user not disabled): store `nextHash` and `nextFamilyHash`,
+ *   keep the old hash as previous, slide the expiry (never past the absolute limit);
+ * - `grace`: the hash is the previous one and the rotation happened less
+ *   than `graceSeconds` ago (a parallel tab): nothing changes;
+ * - `reused`: the family secret matches but the secret is neither current
+ *   nor in-grace previous (a token from any earlier generation), or, for a
+ *   two-part token, the previous hash past the grace window: the family is revoked;
+ * - `rejected`: anything else (unknown family, unknown id, revoked, expired,
+ *   disabled). An unknown family secret never changes the row, so knowing a
+ *   session id is not enough to sign anyone out.
+ *
+ * `FOR UPDATE` serializes racing refreshes of one row; the loser reads the
+ * winner's committed row, so it lands in `grace`, never in a second rotation.
+ *
+ * @example
+ * const r = await refreshSession(db, { sessionId, presentedHash, presentedFamilyHash, nextHash, nextFamilyHash, refreshTtlSeconds: 2592000, graceSeconds: 10 });
+ */
+export async function refreshSession(db: Database, input: RefreshInput): Promise<RefreshOutcome> {
+  return refreshOutcomeOf((await refreshSessionStatement(db, input)).rows);
+}
+
+/**
  * `refreshSession`'s statement, not awaited: put it in a `db.batch` with a
  * read that needs the rotated row (the OAuth refresh grant), then pass its
  * rows to `refreshOutcomeOf`.
@@ -140,6 +165,7 @@ export interface RefreshInput {
  */
 export function refreshSessionStatement(db: Database, input: RefreshInput) {
   const presented = input.presentedHash;
+  const family = input.presentedFamilyHash;
   const grace = sql`make_interval(secs => ${input.graceSeconds})`;
   const owner =
     input.clientId === undefined
@@ -149,8 +175,12 @@ export function refreshSessionStatement(db: Database, input: RefreshInput) {
             ${input.familyCondition === undefined ? sql`` : sql`AND ${input.familyCondition}`}`;
   return db.execute(sql`
     WITH locked AS (
-      SELECT s.id, s.user_id, s.secret_hash, s.previous_secret_hash, s.rotated_at, s.revoked_at, s.expires_at,
-             s.absolute_expires_at, u.disabled_at, u.email, u.name, u.image
+      SELECT s.id, s.user_id, s.secret_hash, s.previous_secret_hash, s.family_secret_hash, s.rotated_at, s.revoked_at,
+             s.expires_at, s.absolute_expires_at, u.disabled_at, u.email, u.email_verified_at IS NOT NULL AS email_verified,
+             u.name, u.image,
+             coalesce(s.family_secret_hash = ${family}::text, false) AS family_match,
+             coalesce(s.previous_secret_hash = ${presented} AND s.secret_hash <> ${presented}, false) AS is_previous,
+             coalesce(s.rotated_at > now() - ${grace}, false) AS in_grace
       FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.id = ${input.sessionId}::uuid AND ${owner}
       FOR UPDATE OF s
@@ -161,28 +191,30 @@ export function refreshSessionStatement(db: Database, input: RefreshInput) {
     ),
     rotated AS (
       UPDATE sessions s
-      SET secret_hash = ${input.nextHash}, previous_secret_hash = s.secret_hash, rotated_at = now(), last_used_at = now(),
+      SET secret_hash = ${input.nextHash}, previous_secret_hash = s.secret_hash, family_secret_hash = ${input.nextFamilyHash},
+          rotated_at = now(), last_used_at = now(),
           expires_at = least(now() + make_interval(secs => ${input.refreshTtlSeconds}), s.absolute_expires_at)
       FROM live
       WHERE s.id = live.id AND live.secret_hash = ${presented}
+        AND (live.family_match OR (live.family_secret_hash IS NULL AND ${family}::text IS NULL))
       RETURNING s.id, s.user_id, s.expires_at
     ),
     reused AS (
       UPDATE sessions s SET revoked_at = now()
       FROM locked
       WHERE s.id = locked.id AND locked.revoked_at IS NULL
-        AND locked.previous_secret_hash = ${presented} AND locked.secret_hash <> ${presented}
-        AND locked.rotated_at <= now() - ${grace}
+        AND ((locked.family_match AND locked.secret_hash <> ${presented} AND NOT (locked.is_previous AND locked.in_grace))
+          OR (${family}::text IS NULL AND locked.is_previous AND NOT locked.in_grace))
       RETURNING s.id, s.user_id
     )
-    SELECT 'rotated' AS outcome, r.id, r.user_id, extract(epoch FROM r.expires_at)::float8 AS expires_at, l.email, l.name, l.image
+    SELECT 'rotated' AS outcome, r.id, r.user_id, extract(epoch FROM r.expires_at)::float8 AS expires_at, l.email, l.email_verified, l.name, l.image
       FROM rotated r JOIN locked l ON l.id = r.id
     UNION ALL
-    SELECT 'grace', id, user_id, extract(epoch FROM expires_at)::float8, email, name, image
+    SELECT 'grace', id, user_id, extract(epoch FROM expires_at)::float8, email, email_verified, name, image
       FROM live
-      WHERE previous_secret_hash = ${presented} AND secret_hash <> ${presented} AND rotated_at > now() - ${grace}
+      WHERE is_previous AND in_grace AND (family_match OR ${family}::text IS NULL)
     UNION ALL
-    SELECT 'reused', id, user_id, NULL, NULL, NULL, NULL FROM reused
+    SELECT 'reused', id, user_id, NULL, NULL, NULL, NULL, NULL FROM reused
   `);
 }
 
@@ -204,7 +236,12 @@ export function refreshOutcomeOf(rows: readonly unknown[]): RefreshOutcome {
     sessionId,
     userId,
     expiresAt: new Date(Number(row.expires_at) * 1000),
-    profile: { email: nullableString(row.email), name: nullableString(row.name), image: nullableString(row.image) },
+    profile: {
+      email: nullableString(row.email),
+      emailVerified: row.email_verified === true,
+      name: nullableString(row.name),
+      image: nullableString(row.image),
+    },
   };
 }
 
@@ -214,17 +251,30 @@ export function refreshOutcomeOf(rows: readonly unknown[]): RefreshOutcome {
  */
 export type SessionProof =
   | { kind: "jwt"; sessionId: string; userId: string }
-  | { kind: "refresh"; sessionId: string; secretHash: string };
+  | {
+      kind: "refresh";
+      sessionId: string;
+      secretHash: string;
+      /** SHA-256 hex of the family secret; null for a two-part token. */
+      familySecretHash: string | null;
+      /** The previous secret proves the caller too within this many seconds of a rotation (a parallel tab). */
+      graceSeconds: number;
+    };
 
 /**
  * A SQL expression yielding the proven user's id (NULL, matching nothing, when the proof fails).
+ * A refresh proof holds with the current secret, or with the previous one
+ * within the grace window (a sign-out racing a rotation in another tab).
  *
  * @example
  * db.delete(accounts).where(eq(accounts.userId, ownerOf(proof)));
  */
 export function ownerOf(proof: SessionProof): SQL {
   if (proof.kind === "jwt") return sql`${proof.userId}::uuid`;
-  return sql`(SELECT user_id FROM sessions WHERE id = ${proof.sessionId}::uuid AND secret_hash = ${proof.secretHash}
+  return sql`(SELECT user_id FROM sessions WHERE id = ${proof.sessionId}::uuid
+              AND (secret_hash = ${proof.secretHash}
+                   OR (previous_secret_hash = ${proof.secretHash} AND rotated_at > now() - make_interval(secs => ${proof.graceSeconds})))
+              AND (family_secret_hash = ${proof.familySecretHash}::text OR ${proof.familySecretHash}::text IS NULL)
               AND client_id IS NULL AND revoked_at IS NULL AND expires_at > now())`;
 }
 

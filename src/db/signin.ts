@@ -33,6 +33,7 @@ import type { Database } from "./client";
 import { pagesConnectStatements, type PagesConnectInput } from "./facebook-connect";
 import { postgresCode } from "./migrations";
 import { isOrgRoleRefusal } from "./orgs";
+import { TOKEN_AAD_VERSION } from "./provider-tokens";
 import { insertSessionStatement, type NewSession } from "./sessions";
 import { byteaLiteral } from "../lib/hex";
 
@@ -46,6 +47,10 @@ export type SignInRefusal =
   | "link_conflict"
   /** Explicit linking, but the linking user no longer exists. */
   | "link_user_missing"
+  /** Explicit linking, but the session that started it was signed out (or expired) meanwhile. */
+  | "link_session_ended"
+  /** The identity is known, but under another issuer: the provider instance was repointed (another tenant's subjects). */
+  | "issuer_mismatch"
   | "disabled"
   /** A connect, but the linking user is no longer owner or admin of the organization. */
   | "org_forbidden";
@@ -60,6 +65,7 @@ export type SignInResult =
 /** The signed-in user's profile as stored, for the session JWT. */
 export interface SignedInProfile {
   email: string | null;
+  emailVerified: boolean;
   name: string | null;
   image: string | null;
 }
@@ -69,7 +75,9 @@ export interface SignInBatchInput {
   stateHash: string;
   profile: StoredProfile;
   linkUserId: string | null;
-  /** Sealed with `providerTokenAad(profile.provider, profile.subject)`. */
+  /** The session that started the link, required to be live (null: not checked). */
+  linkSessionId?: string | null;
+  /** Sealed with `userTokenAad({ kind: "personal" }, profile.provider, profile.subject)` (orgs/provider-token-secret.ts). */
   token: { ciphertext: Uint8Array; keyVersion: number; scopes: readonly string[]; expiresAt: Date | null };
   session: Omit<NewSession, "userId">;
   /** Connect the identity's Pages to an organization in the same batch; needs `linkUserId`. */
@@ -78,18 +86,7 @@ export interface SignInBatchInput {
 
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
 const REFUSAL_SQLSTATE = "GH001";
-const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "disabled"];
-
-/**
- * Additional data for a user token's ciphertext: the identity it belongs
- * to, so a ciphertext moved to another row does not decrypt.
- *
- * @example
- * await seal(config.encryptionKeys, json, providerTokenAad("github", "123"));
- */
-export function providerTokenAad(provider: string, subject: string): string {
-  return `gatehouse:provider_token:user:${provider}:${subject}`;
-}
+const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "link_session_ended", "issuer_mismatch", "disabled"];
 
 /**
  * Runs the sign-in batch. A unique violation other than the state's
@@ -143,16 +140,25 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
       WHERE o.personal_user_id = ${accountUser}
       ON CONFLICT (org_id, user_id) DO NOTHING`),
     db.execute(sql`
-      INSERT INTO provider_tokens (org_id, user_id, account_id, provider, token_type, ciphertext, key_version, scopes, expires_at)
+      INSERT INTO provider_tokens (org_id, user_id, account_id, provider, token_type, ciphertext, key_version, aad_version, scopes, expires_at)
       SELECT o.id, a.user_id, a.id, a.provider, 'user', ${byteaLiteral(token.ciphertext)}::bytea, ${token.keyVersion}::integer,
-             ${textArray(token.scopes)}::text[], ${token.expiresAt?.toISOString() ?? null}::timestamptz
+             ${TOKEN_AAD_VERSION}::integer, ${textArray(token.scopes)}::text[], ${token.expiresAt?.toISOString() ?? null}::timestamptz
       FROM accounts a
       JOIN organizations o ON o.personal_user_id = a.user_id
       WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject}
       ON CONFLICT (org_id, user_id, provider) WHERE deleted_at IS NULL AND token_type = 'user'
       DO UPDATE SET account_id = EXCLUDED.account_id, ciphertext = EXCLUDED.ciphertext, key_version = EXCLUDED.key_version,
+                    aad_version = EXCLUDED.aad_version,
                     scopes = EXCLUDED.scopes, expires_at = EXCLUDED.expires_at, updated_at = now()`),
-    insertSessionStatement(db, { ...input.session, userId: accountUser }),
+    insertSessionStatement(db, {
+      ...input.session,
+      userId: accountUser,
+      // The identity this session came through: unlinking it ends the session (db/account.ts). A
+      // link's session continues the session that started it, so it inherits that one's identity.
+      accountId: input.linkSessionId
+        ? sql`(SELECT s.account_id FROM sessions s WHERE s.id = ${input.linkSessionId}::uuid)`
+        : sql`(SELECT a.id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`,
+    }),
     ...connectStatements(db, input),
   ]);
 
@@ -161,7 +167,7 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
     // Statement 2 always returns one row; anything else is a bug, not a user error.
     throw new Error("sign-in batch returned no decision");
   }
-  const profile = { email: textOrNull(row.email), name: textOrNull(row.name), image: textOrNull(row.image) };
+  const profile = { email: textOrNull(row.email), emailVerified: row.email_verified === true, name: textOrNull(row.name), image: textOrNull(row.image) };
   return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile };
 }
 
@@ -181,13 +187,18 @@ function decideStatement(input: SignInBatchInput): SQL {
       SELECT ${p.provider}::text AS provider, ${p.subject}::text AS subject, ${p.issuer}::text AS issuer,
              ${p.email}::text AS email, ${p.emailNormalized}::text AS email_normalized,
              ${p.emailVerified}::boolean AS email_verified, ${p.name}::text AS name, ${p.image}::text AS image,
-             ${input.linkUserId}::uuid AS link_user_id
+             ${input.linkUserId}::uuid AS link_user_id, ${input.linkSessionId ?? null}::uuid AS link_session_id
     ),
     account AS (
-      SELECT a.id, a.user_id FROM accounts a, input i WHERE a.provider = i.provider AND a.provider_subject = i.subject
+      SELECT a.id, a.user_id, a.issuer FROM accounts a, input i WHERE a.provider = i.provider AND a.provider_subject = i.subject
     ),
     link_user AS (
-      SELECT u.id FROM users u, input i WHERE u.id = i.link_user_id
+      SELECT u.id,
+             i.link_session_id IS NULL OR EXISTS (
+               SELECT 1 FROM sessions s WHERE s.id = i.link_session_id AND s.user_id = u.id
+                 AND s.revoked_at IS NULL AND s.expires_at > now() AND s.absolute_expires_at > now()
+             ) AS session_live
+      FROM users u, input i WHERE u.id = i.link_user_id
     ),
     email_owner AS (
       SELECT u.id, u.email_verified_at IS NOT NULL AS verified FROM users u, input i
@@ -198,18 +209,23 @@ function decideStatement(input: SignInBatchInput): SQL {
     choice AS (
       SELECT
         CASE
+          -- A subject means something only under its issuer: another issuer's subject is another person.
+          WHEN account.user_id IS NOT NULL AND account.issuer IS NOT NULL AND account.issuer IS DISTINCT FROM i.issuer THEN 'issuer_mismatch'
           WHEN account.user_id IS NOT NULL AND i.link_user_id IS NOT NULL AND account.user_id <> i.link_user_id THEN 'link_conflict'
           WHEN account.user_id IS NOT NULL THEN 'existing'
           WHEN i.link_user_id IS NOT NULL AND link_user.id IS NULL THEN 'link_user_missing'
+          WHEN i.link_user_id IS NOT NULL AND NOT link_user.session_live THEN 'link_session_ended'
           WHEN i.link_user_id IS NOT NULL THEN 'link'
           WHEN email_owner.id IS NULL THEN 'new'
           WHEN i.email_verified AND email_owner.verified THEN 'email_match'
           -- Only unverified users claim the address (email_owner prefers a verified one): such a
-          -- claim proves nothing, so it must not lock the verified owner out. A user of their own.
-          WHEN i.email_verified THEN 'new'
+          -- claim proves nothing, so it must neither lock out the verified owner nor another
+          -- unverified sign-in with the same address. A user of their own.
+          WHEN NOT email_owner.verified THEN 'new'
+          -- An unverified sign-in meeting a verified owner: it may be the owner, it may not.
           ELSE 'not_linked'
         END AS path,
-        COALESCE(account.user_id, link_user.id, CASE WHEN email_owner.verified OR NOT i.email_verified THEN email_owner.id END) AS user_id
+        COALESCE(account.user_id, link_user.id, CASE WHEN email_owner.verified THEN email_owner.id END) AS user_id
       FROM input i
       LEFT JOIN account ON true
       LEFT JOIN link_user ON true
@@ -244,7 +260,7 @@ function decideStatement(input: SignInBatchInput): SQL {
     ),
     known_account AS (
       UPDATE accounts a
-      SET issuer = i.issuer, email = i.email, email_verified = i.email_verified, updated_at = now()
+      SET issuer = COALESCE(a.issuer, i.issuer), email = i.email, email_verified = i.email_verified, updated_at = now()
       FROM input i, decision d, account
       WHERE a.id = account.id AND d.path = 'existing'
       RETURNING a.user_id
@@ -257,6 +273,7 @@ function decideStatement(input: SignInBatchInput): SQL {
       END AS user_id,
       -- The user's profile as it stands after this statement (its updates are not visible here).
       CASE WHEN d.path = 'new' THEN i.email ELSE u.email END AS email,
+      CASE WHEN d.path = 'new' THEN i.email_verified ELSE u.email_verified_at IS NOT NULL END AS email_verified,
       CASE WHEN d.path = 'new' THEN i.name ELSE COALESCE(u.name, i.name) END AS name,
       CASE WHEN d.path = 'new' THEN i.image ELSE COALESCE(u.image, i.image) END AS image
     FROM decision d

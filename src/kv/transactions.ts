@@ -28,6 +28,12 @@ const transactionSchema = object({
   /** Set when a signed-in user links another provider account. */
   linkUserId: nullable(uuid()),
   /**
+   * The session that started the link; the callback's batch refuses the link
+   * unless it is still live (not signed out meanwhile). Absent in
+   * transactions stored before it existed: read as null (not checked).
+   */
+  linkSessionId: withDefault(nullable(uuid()), null),
+  /**
    * Set when the link connects the provider's Pages to this organization
    * (`POST /auth/link/facebook?org=…`); the callback checks the role again.
    * Absent in transactions stored before connect existed: read as null.
@@ -38,8 +44,8 @@ const transactionSchema = object({
 });
 
 export type SignInTransaction = Infer<typeof transactionSchema>;
-/** What {@link saveTransaction} takes: `orgId` may be left out for a plain sign-in. */
-export type NewSignInTransaction = Omit<SignInTransaction, "orgId"> & { orgId?: string | null };
+/** What {@link saveTransaction} takes: `orgId` and `linkSessionId` may be left out for a plain sign-in. */
+export type NewSignInTransaction = Omit<SignInTransaction, "orgId" | "linkSessionId"> & { orgId?: string | null; linkSessionId?: string | null };
 
 /** @example transactionKey("9f86…") // "tx:9f86…" */
 export function transactionKey(stateHash: string): string {

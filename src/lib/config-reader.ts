@@ -51,7 +51,16 @@ const MIN_SECRET_LENGTH = 16;
  */
 export class ConfigReader {
   readonly problems: ConfigProblem[] = [];
-  constructor(private readonly env: Record<string, unknown>) {}
+  /**
+   * `GATEHOUSE_DEVELOPMENT=true`: plain-http localhost URLs and
+   * NEON_FETCH_ENDPOINT are accepted. Absent (production): both are problems.
+   */
+  readonly development: boolean;
+  constructor(private readonly env: Record<string, unknown>) {
+    const flag = this.optional("GATEHOUSE_DEVELOPMENT");
+    if (flag !== undefined && flag !== "true") this.problem("GATEHOUSE_DEVELOPMENT", "invalid", "true, or leave it unset in production");
+    this.development = flag === "true";
+  }
 
   private problem(variable: string, problem: ConfigProblem["problem"], hint?: string): undefined {
     this.problems.push(hint === undefined ? { variable, problem } : { variable, problem, hint });
@@ -90,6 +99,9 @@ export class ConfigReader {
     if (url.username || url.password) return this.problem(variable, "invalid_url", "no credentials in the URL");
     if (url.protocol === "http:" && !isLocalHost(url.hostname)) {
       return this.problem(variable, "invalid_url", "https is required except for localhost");
+    }
+    if (url.protocol === "http:" && !this.development) {
+      return this.problem(variable, "invalid_url", "https is required; http://localhost only with GATEHOUSE_DEVELOPMENT=true");
     }
     if (originOnly && (url.pathname !== "/" || url.search || url.hash)) {
       return this.problem(variable, "invalid_url", "an origin only: scheme, host and port, no path");

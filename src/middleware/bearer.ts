@@ -1,13 +1,21 @@
 /**
  * The org API (`/api/orgs…`) takes a user access token minted by
- * `POST /auth/token` as `Authorization: Bearer <jwt>` and checks it the way
- * any backend would (src/tokens/verify-local.ts). No cookies are read, so
+ * `POST /auth/token` for gatehouse's own API (`resource: <AUTH_URL>/api`)
+ * as `Authorization: Bearer <jwt>` and checks it the way any backend would
+ * (src/tokens/verify-local.ts), plus what only gatehouse can check: the
+ * `gatehouse:orgs` scope and the session denylist (`deny:sid:`), fail
+ * closed, since these are administrative writes. Tokens minted for
+ * ALLOWED_AUDIENCES (other backends) never pass. No cookies are read, so
  * these routes need no CSRF defence; CORS lets ALLOWED_ORIGINS call them
  * without credentials.
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context";
 import { GatehouseError } from "../error";
+import { isSessionDenied } from "../kv/denylist";
+import { describeError, log } from "../lib/log";
+import { enforceRateLimit } from "../lib/rate-limit";
+import { gatehouseApiAudience, ORGS_SCOPE } from "../tokens/access-token";
 import { verifyAccessTokenLocal } from "../tokens/verify-local";
 import { isOAuthClientToken, oauthTokenAllowedAtOwnApi } from "../oauth/resources";
 import { isAllowedOrigin } from "./cors";
@@ -15,8 +23,8 @@ import { isAllowedOrigin } from "./cors";
 /** The caller, as its verified access token says. */
 export interface BearerCaller {
   userId: string;
-  /** The browser session the token was minted from, if any. */
-  sessionId: string | null;
+  /** The browser session the token was minted from (checked against the denylist). */
+  sessionId: string;
 }
 
 /** AppEnv plus the verified caller: what handlers behind {@link requireBearer} see. */
@@ -29,9 +37,12 @@ const INVALID_TOKEN = { "WWW-Authenticate": 'Bearer error="invalid_token"' };
 const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
 /**
- * Requires a valid access token; sets `c.var.caller`. A missing, malformed,
- * expired, foreign or otherwise invalid token is a 401 with
- * `WWW-Authenticate: Bearer error="invalid_token"`, before any database work.
+ * Requires a valid access token for gatehouse's own API; sets `c.var.caller`.
+ * A missing, malformed, expired, foreign-audience, sid-less or signed-out
+ * (denylisted) token is a 401 with `WWW-Authenticate: Bearer
+ * error="invalid_token"`; one without `gatehouse:orgs` is a 403
+ * `insufficient_scope`; an unreadable denylist is a 503 `StorageUnavailable`.
+ * All before any database work.
  *
  * @example
  * orgs.get("/", requireBearer(), (c) => c.json({ me: c.var.caller.userId }));
@@ -40,15 +51,30 @@ export function requireBearer(): MiddlewareHandler<BearerEnv> {
   return async (c, next) => {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(c.req.header("authorization")?.trim() ?? "");
     if (!match?.[1]) throw unauthorized("An access token is required: Authorization: Bearer <token>.");
-    const result = await verifyAccessTokenLocal(c.var.config, match[1]);
+    const result = await verifyAccessTokenLocal(c.var.config, match[1], gatehouseApiAudience(c.var.config.authUrl));
     if (!result.ok) throw unauthorized("The access token is not valid.");
     // An OAuth client's token is for the resource the user granted it, not for this API
     // (unless that resource is this API itself: docs/oauth-server.md).
     if (isOAuthClientToken(result.claims) && !oauthTokenAllowedAtOwnApi(result.claims, c.var.config.authUrl)) {
       throw unauthorized("This access token was issued to an application for another resource.");
     }
-    const sid = result.claims.sid;
-    c.set("caller", { userId: result.claims.sub, sessionId: typeof sid === "string" ? sid : null });
+    const { sid, scope } = result.claims;
+    if (typeof sid !== "string" || sid === "") throw unauthorized("The access token is not valid.");
+    if (typeof scope !== "string" || !scope.split(" ").includes(ORGS_SCOPE)) {
+      throw new GatehouseError("Forbidden", `The access token lacks the ${ORGS_SCOPE} scope.`, {
+        headers: { "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${ORGS_SCOPE}"` },
+      });
+    }
+    let denied: boolean;
+    try {
+      denied = await isSessionDenied(c.var.kv, sid, Date.now());
+    } catch (error) {
+      // Fail closed: without the denylist a signed-out session's token could still write.
+      log("warn", "denylist_unavailable", describeError(error));
+      throw new GatehouseError("StorageUnavailable", "The session could not be checked; try again.", { cause: error });
+    }
+    if (denied) throw unauthorized("The session this token was minted from has ended.");
+    c.set("caller", { userId: result.claims.sub, sessionId: sid });
     await next();
   };
 }
@@ -80,6 +106,21 @@ export function bearerCors(): MiddlewareHandler<AppEnv> {
     await next();
     c.res.headers.append("Vary", "Origin");
     if (allowed) c.res.headers.set("Access-Control-Allow-Origin", origin);
+  };
+}
+
+/**
+ * The org API's per-address limit: 300 requests a minute (the refresh-token
+ * limiter's budget: every request may cost a database round trip). Put it
+ * after `bearerCors()` so an allowed SPA can read the 429.
+ *
+ * @example
+ * orgs.use(bearerCors()).use(apiRateLimit());
+ */
+export function apiRateLimit(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await enforceRateLimit(c.var.refreshRateLimiter, "api", c.req.header("cf-connecting-ip"));
+    await next();
   };
 }
 

@@ -9,6 +9,7 @@
  * be read completely is an error, never a shorter list, because pages missing
  * from a complete list are marked gone.
  */
+import { cleanText } from "../lib/profile";
 import type { ProviderConfig } from "../config";
 import { GatehouseError } from "../error";
 import { log } from "../lib/log";
@@ -150,13 +151,15 @@ export function cursorOfNext(next: unknown, graphVersion: string): string | null
 function pageFrom(entry: unknown): FacebookPage | null {
   if (!isObject(entry)) return null;
   const { id, name, category, tasks, access_token: token } = entry;
-  if (typeof id !== "string" || !PAGE_ID.test(id) || typeof name !== "string" || name.length === 0) return null;
+  // Text from Graph is cleaned like every other profile field: no NUL (Postgres refuses it), no bidi controls (spoofing).
+  const cleanName = cleanText(name, 500);
+  if (typeof id !== "string" || !PAGE_ID.test(id) || cleanName === null) return null;
   if (tasks !== undefined && !(Array.isArray(tasks) && tasks.every((t) => typeof t === "string"))) return null;
   return {
     id,
-    name: name.slice(0, 500),
-    category: typeof category === "string" && category.length > 0 ? category.slice(0, 200) : null,
-    tasks: (tasks as string[] | undefined)?.slice(0, 50) ?? [],
+    name: cleanName,
+    category: cleanText(category, 200),
+    tasks: ((tasks as string[] | undefined) ?? []).slice(0, 50).flatMap((t) => cleanText(t, 100) ?? []),
     accessToken: typeof token === "string" && token.length > 0 && token.length <= 4096 ? token : null,
   };
 }

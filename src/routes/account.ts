@@ -117,6 +117,12 @@ export const account = new Hono<AppEnv>()
       case "last_method":
         throw new GatehouseError("LastSignInMethod", "The only sign-in method cannot be removed.");
       case "unlinked":
+        // Sessions created through the unlinked identity ended in the same statement.
+        await denySessionIds(c, result.revokedSessions);
+        if (result.revokedSessions.includes(proof.sessionId)) {
+          clearSessionCookies(c);
+          return c.redirect("/auth/signin", 303);
+        }
         return c.redirect("/account?notice=unlinked", 303);
     }
   })

@@ -15,7 +15,8 @@
 import { Hono } from "hono/tiny";
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
-import { runSignInBatch, providerTokenAad, type SignInRefusal } from "../db/signin";
+import { runSignInBatch, type SignInRefusal } from "../db/signin";
+import { userTokenAad } from "../orgs/provider-token-secret";
 import { GatehouseError, type ErrorCode } from "../error";
 import { deleteTransaction, loadTransaction, type SignInTransaction } from "../kv/transactions";
 import { readCookie, serializeCookie } from "../lib/cookies";
@@ -39,6 +40,8 @@ const REFUSAL_ERRORS: Record<SignInRefusal, { code: ErrorCode; message: string }
   not_linked: { code: "AccountNotLinked", message: "Another account uses this email address." },
   link_conflict: { code: "AccountAlreadyLinked", message: "This provider account is already linked to another user." },
   link_user_missing: { code: "AccessDenied", message: "The account to link to no longer exists." },
+  link_session_ended: { code: "AccessDenied", message: "The session that started this link has ended; sign in and link again." },
+  issuer_mismatch: { code: "AccessDenied", message: "This account belongs to another issuer of this provider." },
   disabled: { code: "AccessDenied", message: "This account is disabled." },
   org_forbidden: { code: "Forbidden", message: "Only owners and admins can connect Pages to this organization." },
 };
@@ -67,11 +70,13 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
     stateHash,
     profile: stored,
     linkUserId: transaction.linkUserId,
+    linkSessionId: transaction.linkSessionId,
     token: await sealTokens(c, prepared?.userTokens ?? tokens, stored.provider, stored.subject),
     connect: prepared?.connect ?? null,
     session: {
       sessionId: refresh.sessionId,
       secretHash: refresh.secretHash,
+      familySecretHash: refresh.familySecretHash,
       ip: c.req.header("cf-connecting-ip") ?? null,
       userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
       now,
@@ -111,7 +116,8 @@ async function prepareConnect(
   tokens: ProviderTokenSet,
 ): Promise<PreparedConnect | null> {
   if (transaction.orgId === null) return null;
-  return prepareFacebookConnect(c, provider, { orgId: transaction.orgId, subject, tokens });
+  if (transaction.linkUserId === null) throw new GatehouseError("InvalidRequest", "Only a signed-in user can connect Pages.");
+  return prepareFacebookConnect(c, provider, { orgId: transaction.orgId, userId: transaction.linkUserId, subject, tokens });
 }
 
 /** The return address with `pages_capped=1`: the user has more Pages than were connected. */
@@ -182,6 +188,7 @@ async function sealTokens(c: Context<AppEnv>, tokens: ProviderTokenSet, provider
     expiresAt: tokens.expiresAt?.toISOString() ?? null,
     scopes: tokens.scopes,
   });
-  const sealed = await seal(c.var.config.encryptionKeys, payload, providerTokenAad(provider, subject));
+  // The personal organization's token: its ids are made by the sign-in statement itself (see provider-token-secret.ts).
+  const sealed = await seal(c.var.config.encryptionKeys, payload, userTokenAad({ kind: "personal" }, provider, subject));
   return { ...sealed, scopes: tokens.scopes, expiresAt: tokens.expiresAt };
 }

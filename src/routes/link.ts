@@ -39,7 +39,13 @@ export const link = new Hono<AppEnv>()
     if (!session) throw new GatehouseError("Unauthorized", "Sign in first, then link another account.");
     const connect = orgValues === undefined ? undefined : await connectTarget(c, provider, orgValues, session.userId);
     // 303: the browser follows a POST's redirect with a GET.
-    return startSignIn(c, provider, { redirectTo, linkUserId: session.userId, status: 303, ...(connect ? { connect } : {}) });
+    return startSignIn(c, provider, {
+      redirectTo,
+      linkUserId: session.userId,
+      linkSessionId: session.sessionId,
+      status: 303,
+      ...(connect ? { connect } : {}),
+    });
   })
   .all("/:provider", () => {
     throw new GatehouseError("MethodNotAllowed", "Linking is started with a POST from the account page.", { headers: { Allow: "POST" } });

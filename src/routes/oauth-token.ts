@@ -18,7 +18,7 @@ import { limitBody, methodNotAllowed } from "../middleware/csrf";
 import { rateLimit } from "../middleware/rate-limit";
 import { s256Challenge } from "../oauth/pkce";
 import { clientAuthentication, formFields, parseTokenRequest, type ClientCredentials, type TokenError } from "../oauth/token-request";
-import { mintRefreshToken, mintRotatedSecret, hashSecret, parseRefreshToken } from "../sessions/refresh-token";
+import { familyForRotation, hashSecret, mintRefreshToken, mintRotatedSecret, parseRefreshToken, refreshTokenValue } from "../sessions/refresh-token";
 import { signAccessToken } from "../tokens/access-token";
 import { signIdToken, verifyOwnAccessToken } from "../tokens/oauth";
 
@@ -122,6 +122,7 @@ export const oauthToken = new Hono<AppEnv>()
         family: {
           familyId: family.sessionId,
           secretHash: family.secretHash,
+          familySecretHash: family.familySecretHash,
           now: new Date(),
           refreshTtlSeconds: config.sessions.refreshTtlSeconds,
           absoluteTtlSeconds: config.sessions.refreshAbsoluteTtlSeconds,
@@ -155,12 +156,15 @@ export const oauthToken = new Hono<AppEnv>()
     const presented = parseRefreshToken(request.refreshToken);
     if (!presented) return oauthError(c, { error: "invalid_grant", description: "unknown refresh token" });
     const next = await mintRotatedSecret();
+    const nextFamily = await familyForRotation(presented.familySecret);
     const result = await refreshClientFamily(await c.var.db(), {
       clientId: client.clientId,
       secretHash,
       sessionId: presented.sessionId,
       presentedHash: await hashSecret(presented.secret),
+      presentedFamilyHash: presented.familySecret === null ? null : await hashSecret(presented.familySecret),
       nextHash: next.secretHash,
+      nextFamilyHash: nextFamily.familySecretHash,
       refreshTtlSeconds: config.sessions.refreshTtlSeconds,
       graceSeconds: config.sessions.refreshGraceSeconds,
       resource: request.resource,
@@ -188,7 +192,7 @@ export const oauthToken = new Hono<AppEnv>()
           authTime: result.authTime,
           nonce: null,
           // Within the grace window the rotated secret is not known here: the client keeps the one the winner got.
-          refreshToken: result.refresh.outcome === "rotated" ? `${result.refresh.sessionId}.${next.secret}` : null,
+          refreshToken: result.refresh.outcome === "rotated" ? refreshTokenValue(result.refresh.sessionId, nextFamily.familySecret, next.secret) : null,
         });
       }
     }
@@ -212,6 +216,7 @@ export const oauthToken = new Hono<AppEnv>()
         secretHash,
         sessionId: refresh.sessionId,
         presentedHash: await hashSecret(refresh.secret),
+        presentedFamilyHash: refresh.familySecret === null ? null : await hashSecret(refresh.familySecret),
       });
       if (!result.clientOk) return invalidClient();
       for (const id of result.revoked) await denyFamily(c, id, true);

@@ -17,7 +17,7 @@ import type { PagesConnectInput } from "../db/facebook-connect";
 import { GatehouseError } from "../error";
 import { seal } from "../lib/crypto";
 import { log } from "../lib/log";
-import { pageTokenAad, providerTokenAad, providerTokenPlaintext } from "../orgs/provider-token-secret";
+import { pageTokenAad, providerTokenPlaintext, userTokenAad } from "../orgs/provider-token-secret";
 import { providerOptions, type ProviderTokenSet, type SignInProvider } from "../providers";
 import { fetchFacebookConnection } from "../providers/facebook-pages";
 import { requireBearer } from "../middleware/bearer";
@@ -34,18 +34,18 @@ export interface PreparedConnect {
 }
 
 /**
- * Runs the Graph side of a connect for `orgId` and seals what it got: the
- * user token with `providerTokenAad(provider, subject)`, each page token
- * with `pageTokenAad(orgId, provider, pageId)`. Page tokens carry the page
- * scopes the user granted. Throws the provider's `GatehouseError`s.
+ * Runs the Graph side of a connect of `userId` for `orgId` and seals what it
+ * got: the user token with `userTokenAad({ kind: "org", orgId, userId }, provider, subject)`,
+ * each page token with `pageTokenAad(orgId, userId, provider, pageId)`. Page
+ * tokens carry the page scopes the user granted. Throws the provider's `GatehouseError`s.
  *
  * @example
- * const prepared = await prepareFacebookConnect(c, provider, { orgId, subject: profile.subject, tokens });
+ * const prepared = await prepareFacebookConnect(c, provider, { orgId, userId, subject: profile.subject, tokens });
  */
 export async function prepareFacebookConnect(
   c: Context<AppEnv>,
   provider: SignInProvider,
-  input: { orgId: string; subject: string; tokens: ProviderTokenSet },
+  input: { orgId: string; userId: string; subject: string; tokens: ProviderTokenSet },
 ): Promise<PreparedConnect> {
   const config = c.var.config;
   const providerConfig = config.providers.find((p) => p.id === provider.id);
@@ -53,14 +53,14 @@ export async function prepareFacebookConnect(
   const { userToken, pages, capped } = await fetchFacebookConnection(providerConfig, providerOptions(config), input.tokens);
 
   const keys = config.encryptionKeys;
-  const sealedUser = await seal(keys, providerTokenPlaintext(userToken), providerTokenAad(provider.id, input.subject));
+  const sealedUser = await seal(keys, providerTokenPlaintext(userToken), userTokenAad({ kind: "org", orgId: input.orgId, userId: input.userId }, provider.id, input.subject));
   const pageScopes = userToken.scopes.filter((s) => config.facebook.pageScopes.includes(s));
   const pageTokens = await Promise.all(
     pages.flatMap((page) =>
       page.accessToken === null
         ? []
         : [
-            seal(keys, providerTokenPlaintext({ accessToken: page.accessToken, scopes: pageScopes }), pageTokenAad(input.orgId, provider.id, page.id)).then(
+            seal(keys, providerTokenPlaintext({ accessToken: page.accessToken, scopes: pageScopes }), pageTokenAad(input.orgId, input.userId, provider.id, page.id)).then(
               (sealed) => ({ externalPageId: page.id, token: { ...sealed, scopes: pageScopes, expiresAt: null } }),
             ),
           ],

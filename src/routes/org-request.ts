@@ -10,7 +10,8 @@ import { GatehouseError } from "../error";
 import type { Shape } from "../lib/shape";
 import { isUuid, parseOrgRef } from "../orgs/slugs";
 
-const MAX_BODY_LENGTH = 4096;
+/** The largest JSON body the org routes read (bytes); `limitBody` enforces it while reading. */
+export const MAX_BODY_LENGTH = 4096;
 
 /**
  * The same 404 for an org that does not exist and one the caller may not see.

@@ -5,14 +5,15 @@
  * page does not exist, the page is gone or there is no active token. Every
  * successful read writes its audit row in the statement that reads.
  */
-import { Hono } from "hono/tiny";
 import type { Context } from "hono";
+import { Hono } from "hono/tiny";
+import { enforceRateLimit } from "../lib/rate-limit";
 import type { AppEnv } from "../context";
 import { readPageToken } from "../db/pages";
 import { readUserToken } from "../db/provider-tokens";
 import { GatehouseError } from "../error";
 import { log } from "../lib/log";
-import { openAccessToken, pageTokenAad, providerTokenAad } from "../orgs/provider-token-secret";
+import { openAccessToken, storedPageTokenAad, storedUserTokenAad } from "../orgs/provider-token-secret";
 import { authenticateServiceClient, type AuthenticatedServiceClient } from "../orgs/service-clients";
 import { orgParam, uuidParam } from "./org-request";
 
@@ -31,7 +32,7 @@ export const orgTokens = new Hono<AppEnv>()
     const pageId = uuidParam(c.req.param("pageId"));
     const row = await readPageToken(await c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, pageId });
     if (!row) throw tokenNotFound();
-    const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, pageTokenAad(row.orgId, row.provider, row.page.externalId));
+    const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, storedPageTokenAad({ ...row, externalPageId: row.page.externalId }));
     if (accessToken === null) throw unreadable(row.tokenId);
     return c.json({
       accessToken,
@@ -50,13 +51,15 @@ export const orgTokens = new Hono<AppEnv>()
     if (!PROVIDER_ID.test(provider)) throw tokenNotFound();
     const row = await readUserToken(await c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, userId, provider });
     if (!row) throw tokenNotFound();
-    const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, providerTokenAad(row.provider, row.providerSubject));
+    const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, storedUserTokenAad(row));
     if (accessToken === null) throw unreadable(row.tokenId);
     return c.json({ accessToken, tokenType: "user", provider: row.provider, expiresAt: row.expiresAt, scopes: row.scopes, userId: row.userId });
   });
 
 /** Basic credentials of a configured service client, or 401 (a Bearer token included). */
 async function requireServiceClient(c: Context<AppEnv>): Promise<AuthenticatedServiceClient> {
+  // Per address, before the secret is checked: guessing is bounded, and so is the database work after it.
+  await enforceRateLimit(c.var.refreshRateLimiter, "service", c.req.header("cf-connecting-ip"));
   const client = await authenticateServiceClient(c.var.config.serviceClients, c.req.header("authorization"));
   if (!client) {
     throw new GatehouseError("Unauthorized", "Service client credentials are required (HTTP Basic).", {

@@ -6,25 +6,24 @@
  */
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
-import { addMember, changeMemberRole, removeMember } from "../db/org-members";
+import { changeMemberRole, removeMember } from "../db/org-members";
 import { createOrg, getOrgForMember, listMembers, listOrgsForUser } from "../db/orgs";
 import { listPagesForMember } from "../db/pages";
 import { GatehouseError } from "../error";
-import { normalizeEmail, MAX_EMAIL_LENGTH } from "../lib/email";
-import { object, oneOf, optional, string, withDefault } from "../lib/shape";
-import { bearerCors, requireBearer } from "../middleware/bearer";
-import { methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
+import { object, oneOf, optional, string } from "../lib/shape";
+import { apiRateLimit, bearerCors, requireBearer } from "../middleware/bearer";
+import { limitBody, methodNotAllowed, noStore, requireJsonBody } from "../middleware/csrf";
 import { ROLES } from "../orgs/roles";
 import { slugCandidates, slugProblem } from "../orgs/slugs";
 import { orgClients } from "./oauth-clients";
 import { orgFacebook } from "./org-facebook";
+import { orgInvitations } from "./invitations";
 import { orgTokens } from "./org-tokens";
-import { jsonBody, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
+import { jsonBody, MAX_BODY_LENGTH, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
 
 // Printable text without control characters; trimmed.
 const orgName = string({ trim: true, min: 1, max: 100, pattern: /^[^\p{Cc}\p{Cf}]+$/u });
 const createOrgBody = object({ name: orgName, slug: optional(string({ max: 64 })) }, { strict: true });
-const addMemberBody = object({ email: string({ max: MAX_EMAIL_LENGTH }), role: withDefault(oneOf(ROLES), "member") }, { strict: true });
 const changeRoleBody = object({ role: oneOf(ROLES) }, { strict: true });
 
 const bearer = requireBearer();
@@ -41,8 +40,14 @@ export const orgs = new Hono<AppEnv>()
   // Service clients first: their routes must never fall through to the Bearer ones.
   .route("/", orgTokens)
   .use(bearerCors())
+  // Per address, inside CORS so an allowed SPA can read its 429 (service clients are limited in org-tokens.ts).
+  .use(apiRateLimit())
+  // Bounded while read, as /auth/token is: a Bearer caller cannot make the isolate buffer megabytes.
+  .use(limitBody(MAX_BODY_LENGTH))
   .route("/", orgFacebook)
   .route("/", orgClients)
+  // People join by invitation only (routes/invitations.ts); nobody is added by email.
+  .route("/", orgInvitations)
   .get("/", bearer, async (c) => {
     return c.json({ orgs: await listOrgsForUser(await c.var.db(), c.var.caller.userId) });
   })
@@ -68,19 +73,6 @@ export const orgs = new Hono<AppEnv>()
     const members = await listMembers(await c.var.db(), c.var.caller.userId, orgParam(c.req.param("org")));
     if (!members) throw orgNotFound();
     return c.json({ members });
-  })
-  .post("/:org/members", json, bearer, async (c) => {
-    const org = orgParam(c.req.param("org"));
-    const body = await jsonBody(c, addMemberBody);
-    const emailNormalized = normalizeEmail(body.email);
-    if (emailNormalized === null) throw new GatehouseError("InvalidRequest", "The email address is invalid.", { extra: { field: "email" } });
-    const result = await addMember(await c.var.db(), { actorId: c.var.caller.userId, org, emailNormalized, role: body.role });
-    if (!result.ok) {
-      // Unknown address, unverified address and disabled user all read the same.
-      if (result.refusal === "target_not_found") throw new GatehouseError("NotFound", "No user with this verified email address.");
-      throw refusalError(result.refusal);
-    }
-    return c.json({ member: { userId: result.member.userId, role: result.member.role, joinedAt: result.member.at } }, 201);
   })
   .patch("/:org/members/:userId", json, bearer, async (c) => {
     const org = orgParam(c.req.param("org"));
@@ -112,7 +104,7 @@ export const orgs = new Hono<AppEnv>()
   // A known path with another method is a 405 naming the allowed ones (docs/errors.md), not a 404.
   .all("/", methodNotAllowed("GET, POST"))
   .all("/:org", methodNotAllowed("GET"))
-  .all("/:org/members", methodNotAllowed("GET, POST"))
+  .all("/:org/members", methodNotAllowed("GET"))
   .all("/:org/members/:userId", methodNotAllowed("PATCH, DELETE"))
   .all("/:org/leave", methodNotAllowed("POST"))
   .all("/:org/pages", methodNotAllowed("GET"))

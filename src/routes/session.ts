@@ -2,7 +2,8 @@
  * `GET /auth/session`: the signed-in user and session, for pages and SPAs.
  * With a valid session JWT this is answered from the JWT alone (0 database
  * round trips), so `user` holds what the JWT carries: id, email, name and
- * image as of the last refresh (at most SESSION_TTL_SECONDS old).
+ * image as of the last refresh (at most SESSION_TTL_SECONDS old), and
+ * `emailVerified`: apps must never authorize by an unverified address.
  */
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
@@ -16,7 +17,7 @@ export const session = new Hono<AppEnv>()
   .get("/", async (c) => {
     const s = await requireSession(c);
     return c.json({
-      user: { id: s.userId, email: s.profile.email, name: s.profile.name, image: s.profile.image },
+      user: { id: s.userId, email: s.profile.email, emailVerified: s.profile.emailVerified, name: s.profile.name, image: s.profile.image },
       session: { id: s.sessionId, expiresAt: s.expiresAt.toISOString() },
     });
   })

@@ -75,6 +75,8 @@ export async function startSignIn(
   options: {
     redirectTo: string;
     linkUserId: string | null;
+    /** The session that started a link: the callback requires it to be still live. */
+    linkSessionId?: string | null;
     status: 302 | 303;
     connect?: { orgId: string; scopes: readonly string[] };
   },
@@ -105,6 +107,7 @@ export async function startSignIn(
     redirectTo: options.redirectTo,
     bindingHash: await sha256Hex(binding),
     linkUserId: options.linkUserId,
+    linkSessionId: options.linkSessionId ?? null,
     orgId: options.connect?.orgId ?? null,
     createdAt: Date.now(),
   });

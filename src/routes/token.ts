@@ -1,8 +1,11 @@
 /**
  * `POST /auth/token`: an access token for an API, for SPAs on ALLOWED_ORIGINS
- * calling with `credentials: "include"`. Order matters: CORS, then origin
- * and content-type checks, then the body, and only then the cookies, so a
- * refused request never touches the session or the database.
+ * calling with `credentials: "include"`: for an ALLOWED_AUDIENCES backend
+ * (the first by default), or, only when named with `resource` (or
+ * `audience`) `<AUTH_URL>/api`, for gatehouse's own API with scope
+ * `gatehouse:orgs`. Order matters: CORS, then origin and content-type
+ * checks, then the body, and only then the cookies, so a refused request
+ * never touches the session or the database.
  */
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
@@ -12,7 +15,7 @@ import { credentialedCors } from "../middleware/cors";
 import { limitBody, methodNotAllowed, noStore, requireJsonBody, requireTrustedOrigin } from "../middleware/csrf";
 import { orgClaimsFor } from "../orgs/claims";
 import { requireSession } from "../sessions/resolve";
-import { requestedScope, signAccessToken } from "../tokens/access-token";
+import { gatehouseApiAudience, requestedScope, signAccessToken } from "../tokens/access-token";
 
 const MAX_BODY_LENGTH = 2048;
 
@@ -24,11 +27,18 @@ export const token = new Hono<AppEnv>()
   .post("/", requireTrustedOrigin(), requireJsonBody(), limitBody(MAX_BODY_LENGTH), async (c) => {
     const config = c.var.config;
     const request = parseTokenRequest(await c.req.text());
-    const audience = request.audience ?? config.allowedAudiences[0];
-    if (typeof audience !== "string" || !config.allowedAudiences.includes(audience)) {
-      throw new GatehouseError("InvalidRequest", "The audience is not one of ALLOWED_AUDIENCES.", { extra: { field: "audience" } });
+    // `resource` (RFC 8707) and `audience` name the same thing; gatehouse's own
+    // API is never the default and is granted only when named.
+    if (request.resource !== undefined && request.audience !== undefined && request.resource !== request.audience) {
+      throw new GatehouseError("InvalidRequest", "resource and audience name different APIs.", { extra: { field: "resource" } });
     }
-    const scope = requestedScope(request.scope);
+    const audience = request.resource ?? request.audience ?? config.allowedAudiences[0];
+    const ownApi = audience === gatehouseApiAudience(config.authUrl);
+    if (typeof audience !== "string" || !(ownApi || config.allowedAudiences.includes(audience))) {
+      const field = request.resource !== undefined ? "resource" : "audience";
+      throw new GatehouseError("InvalidRequest", "The audience is not one of ALLOWED_AUDIENCES nor gatehouse's own API.", { extra: { field } });
+    }
+    const scope = requestedScope(request.scope, ownApi ? "gatehouse" : "external");
     if (scope === null) {
       throw new GatehouseError("InvalidRequest", "Unsupported scope.", { extra: { field: "scope" } });
     }
@@ -56,8 +66,8 @@ export const token = new Hono<AppEnv>()
   })
   .all("/", methodNotAllowed("POST"));
 
-/** The JSON body: empty or an object with optional `audience`, `scope` and `org` (slug or id). */
-function parseTokenRequest(text: string): { audience?: unknown; scope?: unknown; org?: unknown } {
+/** The JSON body: empty or an object with optional `resource` or `audience`, `scope` and `org` (slug or id). */
+function parseTokenRequest(text: string): { resource?: unknown; audience?: unknown; scope?: unknown; org?: unknown } {
   if (text.length > MAX_BODY_LENGTH) throw new GatehouseError("InvalidRequest", "The request body is too large.");
   if (text.trim() === "") return {};
   let body: unknown;
@@ -69,6 +79,6 @@ function parseTokenRequest(text: string): { audience?: unknown; scope?: unknown;
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw new GatehouseError("InvalidRequest", "The request body must be a JSON object.");
   }
-  const { audience, scope, org } = body as Record<string, unknown>;
-  return { audience, scope, org };
+  const { resource, audience, scope, org } = body as Record<string, unknown>;
+  return { resource, audience, scope, org };
 }

@@ -8,7 +8,7 @@ import type { AppEnv } from "../context";
 import { REFRESH_COOKIE, serializeCookie, SESSION_COOKIE } from "../lib/cookies";
 import { signSessionJwt, type SessionProfile } from "../tokens/session-jwt";
 
-const NO_PROFILE: SessionProfile = { email: null, name: null, image: null };
+const NO_PROFILE: SessionProfile = { email: null, emailVerified: false, name: null, image: null };
 
 /**
  * Appends a Set-Cookie to the response being built. It is written on

@@ -1,7 +1,16 @@
 /**
- * Refresh tokens, Lucia style: `<session id>.<secret>`. The id is the
- * session row's uuid; the secret is 256 random bits, base64url. Only the
- * SHA-256 of the secret is stored, so a database leak yields no usable token.
+ * Refresh tokens: `<session id>.<family secret>.<secret>`. The id is the
+ * session row's uuid; both secrets are 256 random bits, base64url. The
+ * family secret is fixed for the life of the session; the secret changes on
+ * every rotation. Only SHA-256 digests of both are stored, so a database
+ * leak yields no usable token.
+ *
+ * Why two secrets: every token ever issued for a family carries the family
+ * secret, so any past token of the family, however many rotations old, is
+ * recognisable as reuse (a stolen copy) and not as a guess, while a caller
+ * who knows only a session id can never match it and so can never sign
+ * anyone out. Tokens minted before family secrets existed have two parts
+ * (`<id>.<secret>`); they are accepted once more and upgraded on rotation.
  *
  * The stored hash is compared in SQL (`secret_hash = $presented`). That is
  * safe against timing attacks because what is compared is a digest of the
@@ -12,26 +21,55 @@ import { sha256Hex } from "../lib/crypto";
 
 export interface MintedRefreshToken {
   sessionId: string;
+  familySecret: string;
+  /** Lowercase hex SHA-256 of `familySecret`, what `sessions.family_secret_hash` stores. */
+  familySecretHash: string;
   secret: string;
-  /** The cookie value: `${sessionId}.${secret}`. */
+  /** The cookie value: `${sessionId}.${familySecret}.${secret}`. */
   token: string;
   /** Lowercase hex SHA-256 of `secret`, what `sessions.secret_hash` stores. */
   secretHash: string;
 }
 
+/** A refresh token split into its parts; `familySecret` is null for a two-part token minted before family secrets. */
+export interface ParsedRefreshToken {
+  sessionId: string;
+  familySecret: string | null;
+  secret: string;
+}
+
 const SECRET_BYTES = 32;
-const TOKEN_PATTERN = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
+const TOKEN_PATTERN =
+  /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.(?:([A-Za-z0-9_-]{43})\.)?([A-Za-z0-9_-]{43})$/;
 
 /**
- * A new session id and secret, for a new session row.
+ * A new session id, family secret and secret, for a new session row.
  *
  * @example
- * const { sessionId, token, secretHash } = await mintRefreshToken();
+ * const { sessionId, token, secretHash, familySecretHash } = await mintRefreshToken();
  */
 export async function mintRefreshToken(): Promise<MintedRefreshToken> {
   const sessionId = crypto.randomUUID();
+  const familySecret = randomSecret();
   const secret = randomSecret();
-  return { sessionId, secret, token: `${sessionId}.${secret}`, secretHash: await hashSecret(secret) };
+  return {
+    sessionId,
+    familySecret,
+    familySecretHash: await hashSecret(familySecret),
+    secret,
+    token: refreshTokenValue(sessionId, familySecret, secret),
+    secretHash: await hashSecret(secret),
+  };
+}
+
+/**
+ * The cookie value for a session's parts.
+ *
+ * @example
+ * refreshTokenValue(sessionId, familySecret, next.secret); // "0b5c….Zm9v….YmFy…"
+ */
+export function refreshTokenValue(sessionId: string, familySecret: string, secret: string): string {
+  return `${sessionId}.${familySecret}.${secret}`;
 }
 
 /**
@@ -46,17 +84,30 @@ export async function mintRotatedSecret(): Promise<{ secret: string; secretHash:
 }
 
 /**
- * Splits a cookie value into id and secret; `null` unless it has exactly
- * the shape gatehouse mints (a lowercase uuid, a dot, 43 base64url characters).
+ * The family secret a rotation issues: the presented one, or a fresh one
+ * for a two-part token (its row has none yet and adopts this one).
  *
  * @example
- * parseRefreshToken("0b5c…-…-….Qm9i…"); // { sessionId, secret }
- * parseRefreshToken("garbage");          // null
+ * const family = await familyForRotation(parsed.familySecret);
  */
-export function parseRefreshToken(value: string | null | undefined): { sessionId: string; secret: string } | null {
+export async function familyForRotation(presented: string | null): Promise<{ familySecret: string; familySecretHash: string }> {
+  const familySecret = presented ?? randomSecret();
+  return { familySecret, familySecretHash: await hashSecret(familySecret) };
+}
+
+/**
+ * Splits a cookie value into its parts; `null` unless it has exactly the
+ * shape gatehouse mints (a lowercase uuid, then one or two dot-separated
+ * 43-character base64url secrets).
+ *
+ * @example
+ * parseRefreshToken("0b5c…-…-….Zm9v….Qm9i…"); // { sessionId, familySecret, secret }
+ * parseRefreshToken("garbage");               // null
+ */
+export function parseRefreshToken(value: string | null | undefined): ParsedRefreshToken | null {
   const match = value ? TOKEN_PATTERN.exec(value) : null;
-  if (!match?.[1] || !match[2]) return null;
-  return { sessionId: match[1], secret: match[2] };
+  if (!match?.[1] || !match[3]) return null;
+  return { sessionId: match[1], familySecret: match[2] ?? null, secret: match[3] };
 }
 
 /**

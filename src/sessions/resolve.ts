@@ -13,7 +13,7 @@ import { describeError, log } from "../lib/log";
 import { isSessionDenied } from "../kv/denylist";
 import { verifySessionJwt, type SessionProfile } from "../tokens/session-jwt";
 import { clearSessionCookies, setSessionCookies, setSessionJwtCookie } from "./browser-session";
-import { hashSecret, mintRotatedSecret, parseRefreshToken } from "./refresh-token";
+import { familyForRotation, hashSecret, mintRotatedSecret, parseRefreshToken, refreshTokenValue } from "./refresh-token";
 import { denySessionIds } from "./revoke";
 import { enforceRateLimit } from "../lib/rate-limit";
 
@@ -81,7 +81,12 @@ async function sessionFromJwt(c: Context<AppEnv>, jwt: string, now: Date): Promi
     sessionId: claims.sid,
     rotated: false,
     via: "jwt",
-    profile: { email: claims.email ?? null, name: claims.name ?? null, image: claims.picture ?? null },
+    profile: {
+      email: claims.email ?? null,
+      emailVerified: claims.email_verified === true,
+      name: claims.name ?? null,
+      image: claims.picture ?? null,
+    },
     expiresAt: new Date(claims.sess_exp * 1000),
   };
 }
@@ -96,10 +101,13 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
   await enforceRateLimit(c.var.refreshRateLimiter, "refresh", c.req.header("cf-connecting-ip"));
   const { sessions } = c.var.config;
   const next = await mintRotatedSecret();
+  const family = await familyForRotation(parsed.familySecret);
   const outcome = await refreshSession(await c.var.db(), {
     sessionId: parsed.sessionId,
     presentedHash: await hashSecret(parsed.secret),
+    presentedFamilyHash: parsed.familySecret === null ? null : family.familySecretHash,
     nextHash: next.secretHash,
+    nextFamilyHash: family.familySecretHash,
     refreshTtlSeconds: sessions.refreshTtlSeconds,
     graceSeconds: sessions.refreshGraceSeconds,
   });
@@ -108,7 +116,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
       clearSessionCookies(c);
       return null;
     case "reused":
-      // A rotated-away secret came back after the grace window: assume it was stolen.
+      // A past token of the family came back (any generation, past the grace window): assume it was stolen.
       log("warn", "refresh_token_reused", { sessionId: outcome.sessionId });
       clearSessionCookies(c);
       await denySessionIds(c, [outcome.sessionId]);
@@ -117,7 +125,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
     case "grace": {
       const base = { userId: outcome.userId, sessionId: outcome.sessionId, now, profile: outcome.profile, sessionExpiresAt: outcome.expiresAt };
       if (outcome.outcome === "rotated") {
-        await setSessionCookies(c, { ...base, refreshToken: `${outcome.sessionId}.${next.secret}` });
+        await setSessionCookies(c, { ...base, refreshToken: refreshTokenValue(outcome.sessionId, family.familySecret, next.secret) });
       } else {
         await setSessionJwtCookie(c, base);
       }
@@ -156,5 +164,11 @@ export async function identifySession(c: Context<AppEnv>): Promise<SessionProof 
   if (!parsed) return null;
   // The caller's query checks this secret in the database: limited like a refresh.
   await enforceRateLimit(c.var.refreshRateLimiter, "refresh", c.req.header("cf-connecting-ip"));
-  return { kind: "refresh", sessionId: parsed.sessionId, secretHash: await hashSecret(parsed.secret) };
+  return {
+    kind: "refresh",
+    sessionId: parsed.sessionId,
+    secretHash: await hashSecret(parsed.secret),
+    familySecretHash: parsed.familySecret === null ? null : await hashSecret(parsed.familySecret),
+    graceSeconds: c.var.config.sessions.refreshGraceSeconds,
+  };
 }

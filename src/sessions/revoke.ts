@@ -11,8 +11,8 @@ import { describeError, log } from "../lib/log";
 import { SESSION_CLOCK_TOLERANCE_SECONDS } from "../tokens/session-jwt";
 
 /**
- * Denylists session ids for as long as a session JWT naming them can still
- * be accepted (its lifetime plus the clock tolerance). Awaited; a KV failure
+ * Denylists session ids for as long as a session JWT or an access token
+ * naming them can still be accepted (the longer lifetime plus the clock tolerance). Awaited; a KV failure
  * is a 503 `StorageUnavailable`, logged, never skipped silently.
  *
  * @example
@@ -20,7 +20,9 @@ import { SESSION_CLOCK_TOLERANCE_SECONDS } from "../tokens/session-jwt";
  */
 export async function denySessionIds(c: Context<AppEnv>, sessionIds: readonly string[]): Promise<void> {
   if (sessionIds.length === 0) return;
-  const ttl = c.var.config.sessions.sessionTtlSeconds + SESSION_CLOCK_TOLERANCE_SECONDS;
+  // Session JWTs and the access tokens minted from the session (checked by gatehouse's own API) both name the sid.
+  const { sessionTtlSeconds, accessTokenTtlSeconds } = c.var.config.sessions;
+  const ttl = Math.max(sessionTtlSeconds, accessTokenTtlSeconds) + SESSION_CLOCK_TOLERANCE_SECONDS;
   try {
     await denySessions(c.var.kv, sessionIds, ttl);
   } catch (error) {

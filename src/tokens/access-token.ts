@@ -7,16 +7,36 @@ import type { Config } from "../config";
 import { ACCESS_TOKEN_TYPE } from "../verify";
 import { keyRingFor, SIGNING_ALG } from "./keys";
 
-/** Scopes an access token can carry; they describe the identity claims a backend may rely on. */
+/** Scopes an access token for an ALLOWED_AUDIENCES API can carry; they describe the identity claims a backend may rely on. */
 export const SUPPORTED_SCOPES = ["openid", "profile", "email"] as const;
 export const DEFAULT_SCOPE = "openid profile";
+
+/**
+ * The scope of tokens for gatehouse's own APIs (`/api/orgs…`); granted only
+ * with the audience `gatehouseApiAudience`, never with an ALLOWED_AUDIENCES one.
+ */
+export const ORGS_SCOPE = "gatehouse:orgs";
+/** Scopes a token for gatehouse's own APIs can carry. */
+export const API_SCOPES = [ORGS_SCOPE] as const;
+
+/**
+ * The resource identifier (audience) of gatehouse's own APIs: `<AUTH_URL>/api`.
+ * Never a default: a token for it is minted only when asked for by name, so
+ * a token any other backend receives can never be replayed to gatehouse.
+ *
+ * @example
+ * gatehouseApiAudience(new URL("https://auth.example.com")); // "https://auth.example.com/api"
+ */
+export function gatehouseApiAudience(authUrl: URL): string {
+  return `${authUrl.origin}/api`;
+}
 
 export interface AccessTokenInput {
   userId: string;
   sessionId: string;
-  /** One of `config.allowedAudiences`; the caller has checked it. */
+  /** One of `config.allowedAudiences`, or `gatehouseApiAudience`; the caller has checked it. */
   audience: string;
-  /** Space-separated subset of SUPPORTED_SCOPES. */
+  /** Space-separated subset of SUPPORTED_SCOPES (of API_SCOPES for gatehouse's own API). */
   scope: string;
   /** The web origin that asked for the token. */
   clientId: string;
@@ -56,17 +76,21 @@ export async function signAccessToken(
 }
 
 /**
- * Normalizes a requested scope: `undefined` means DEFAULT_SCOPE; otherwise
- * every name must be supported. Returns `null` for an unsupported request.
+ * Normalizes a requested scope: `undefined` means the default (DEFAULT_SCOPE,
+ * or ORGS_SCOPE for gatehouse's own API); otherwise every name must be
+ * supported for that kind of audience. Returns `null` for an unsupported request.
  *
  * @example
- * requestedScope("openid email"); // "openid email"
- * requestedScope("admin");        // null
+ * requestedScope("openid email");          // "openid email"
+ * requestedScope("admin");                 // null
+ * requestedScope("gatehouse:orgs");        // null: not for an ALLOWED_AUDIENCES API
+ * requestedScope(undefined, "gatehouse");  // "gatehouse:orgs"
  */
-export function requestedScope(scope: unknown): string | null {
-  if (scope === undefined) return DEFAULT_SCOPE;
+export function requestedScope(scope: unknown, kind: "external" | "gatehouse" = "external"): string | null {
+  const supported: readonly string[] = kind === "gatehouse" ? API_SCOPES : SUPPORTED_SCOPES;
+  if (scope === undefined) return kind === "gatehouse" ? ORGS_SCOPE : DEFAULT_SCOPE;
   if (typeof scope !== "string") return null;
   const names = scope.split(" ").filter(Boolean);
-  if (names.length === 0 || !names.every((n) => (SUPPORTED_SCOPES as readonly string[]).includes(n))) return null;
+  if (names.length === 0 || !names.every((n) => supported.includes(n))) return null;
   return [...new Set(names)].join(" ");
 }

@@ -27,6 +27,8 @@ export interface SessionClaims {
   iat: number;
   exp: number;
   email?: string;
+  /** Whether `email` is verified (present only with `email`). */
+  email_verified?: boolean;
   name?: string;
   picture?: string;
   /** When the refresh family expires (as of this token's issue), seconds since the epoch. */
@@ -36,6 +38,8 @@ export interface SessionClaims {
 /** The profile fields copied into the session JWT; `null` fields are left out. */
 export interface SessionProfile {
   email: string | null;
+  /** Whether the user's email was verified by a provider that asserts it; apps must not authorize by an unverified address. */
+  emailVerified: boolean;
   name: string | null;
   image: string | null;
 }
@@ -65,7 +69,10 @@ export async function signSessionJwt(
     sid: input.sessionId,
     sess_exp: Math.floor(input.sessionExpiresAt.getTime() / 1000),
   };
-  if (input.profile.email !== null) claims.email = input.profile.email;
+  if (input.profile.email !== null) {
+    claims.email = input.profile.email;
+    claims.email_verified = input.profile.emailVerified;
+  }
   if (input.profile.name !== null) claims.name = input.profile.name;
   if (input.profile.image !== null) claims.picture = input.profile.image;
   return new SignJWT(claims)
@@ -121,6 +128,7 @@ function isSessionClaims(payload: Record<string, unknown>): payload is Record<st
     typeof payload.sid === "string" &&
     typeof payload.sess_exp === "number" &&
     optionalString(payload.email) &&
+    (payload.email_verified === undefined || typeof payload.email_verified === "boolean") &&
     optionalString(payload.name) &&
     optionalString(payload.picture)
   );

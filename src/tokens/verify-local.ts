@@ -1,9 +1,10 @@
 /**
  * Verifies an access token inside the worker, against our own key ring
  * instead of a fetched JWKS, with exactly the rules `gatehouse/verify` gives
- * every backend: ES256 only, `typ: at+jwt`, our issuer, an audience from
- * ALLOWED_AUDIENCES, `exp`/`nbf`/`iat` within 60 s (F7, F8). Used by the org
- * API (`middleware/bearer.ts`); session JWTs never pass (other `typ`, other `aud`).
+ * every backend: ES256 only, `typ: at+jwt`, our issuer, the audience the
+ * caller names, `exp`/`nbf`/`iat` within 60 s (F7, F8). Used by the org API
+ * (`middleware/bearer.ts`) with gatehouse's own API audience; session JWTs
+ * never pass (other `typ`, other `aud`).
  */
 import { jwtVerify } from "jose";
 import { JOSEAlgNotAllowed, JWKSNoMatchingKey, JWSSignatureVerificationFailed, JWTClaimValidationFailed, JWTExpired } from "jose/errors";
@@ -19,16 +20,17 @@ import {
 import { keyRingFor, verificationKeyGetter, SIGNING_ALG } from "./keys";
 
 /**
- * Verifies `token` as an access token this worker minted. Never throws for
- * a bad token; the result says why it was refused. `now` is for tests.
+ * Verifies `token` as an access token this worker minted for `audience`.
+ * Never throws for a bad token; the result says why it was refused. `now` is for tests.
  *
  * @example
- * const r = await verifyAccessTokenLocal(c.var.config, bearer);
+ * const r = await verifyAccessTokenLocal(c.var.config, bearer, gatehouseApiAudience(c.var.config.authUrl));
  * if (r.ok) r.claims.sub; // the user id
  */
 export async function verifyAccessTokenLocal(
-  config: Pick<Config, "authUrl" | "signingKeys" | "allowedAudiences" | "sessions">,
+  config: Pick<Config, "authUrl" | "signingKeys" | "sessions">,
   token: string,
+  audience: string,
   now: Date = new Date(),
 ): Promise<VerifyAccessTokenResult> {
   if (jwtShapeProblem(token, MAX_TOKEN_LENGTH) !== null) return { ok: false, error: "malformed" };
@@ -38,7 +40,7 @@ export async function verifyAccessTokenLocal(
       algorithms: [SIGNING_ALG],
       typ: ACCESS_TOKEN_TYPE,
       issuer: config.authUrl.origin,
-      audience: [...config.allowedAudiences],
+      audience,
       requiredClaims: ["sub", "exp", "iat"],
       clockTolerance: DEFAULT_CLOCK_TOLERANCE_SECONDS,
       // Nothing we mint lives longer than the configured lifetime.

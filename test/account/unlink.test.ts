@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { rawSql } from "../helpers/neon-local";
 import { createPersonalOrg } from "../helpers/orgs";
-import { resetRoundTrips, roundTrips } from "../helpers/sessions";
+import { cookieHeader, resetRoundTrips, roundTrips, signInAs } from "../helpers/sessions";
 import { expectRefused, getPage, linkAccount, postForm, signedInUser, userFootprint } from "./helpers";
 
 const onPostgres = env.DATABASE_BACKEND === "pg";
@@ -45,6 +45,32 @@ describe("POST /account/unlink/:provider", () => {
     expect(audit).toEqual([{ actor_id: ada.userId, target_type: "account", target_id: ada.accounts.github!, metadata: { provider: "github" }, org_id: null }]);
     const left = await rawSql<{ provider: string }>("SELECT provider FROM accounts WHERE user_id = $1", [ada.userId]);
     expect(left.map((r) => r.provider)).toEqual(["google"]);
+  });
+
+  it("revokes and denylists the sessions that were created through the unlinked identity, in the same round trip", async () => {
+    const ada = await signedInUser(["github", "google"]);
+    const viaGithub = await signInAs(ada.userId);
+    await rawSql("UPDATE sessions SET account_id = $2 WHERE id = $1", [viaGithub.sessionId, ada.accounts.github!]);
+    await resetRoundTrips();
+    const res = await postForm("/account/unlink/github", ada.session.cookieHeader, { account: ada.accounts.github! });
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/account?notice=unlinked");
+    expect(await roundTrips()).toBe(1);
+    expect(await rawSql("SELECT revoked_at IS NOT NULL AS revoked FROM sessions WHERE id = $1", [viaGithub.sessionId])).toEqual([{ revoked: true }]);
+    expect(await env.AUTH_KV.get(`deny:sid:${viaGithub.sessionId}`)).toBe("1");
+    expect((await getPage("/account", cookieHeader({ session: viaGithub.sessionJwt }))).status).toBe(303);
+    // The session that did the unlinking came through another method: it stays.
+    expect(await rawSql("SELECT revoked_at FROM sessions WHERE id = $1", [ada.session.sessionId])).toEqual([{ revoked_at: null }]);
+  });
+
+  it("signs the browser out when its own session came through the identity it unlinks", async () => {
+    const ada = await signedInUser(["github", "google"]);
+    await rawSql("UPDATE sessions SET account_id = $2 WHERE id = $1", [ada.session.sessionId, ada.accounts.google!]);
+    const res = await postForm("/account/unlink/google", ada.session.cookieHeader);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/auth/signin");
+    expect(res.headers.getSetCookie().some((c) => c.startsWith("__Host-gh_refresh=;"))).toBe(true);
+    expect(await env.AUTH_KV.get(`deny:sid:${ada.session.sessionId}`)).toBe("1");
   });
 
   it("unlinks by provider alone when no account id is sent", async () => {

@@ -32,6 +32,18 @@ async function connectOnce(setup: Awaited<ReturnType<typeof orgWithOwner>>, subj
 const accountsCalls = async (scenario: string) => (await fakeCalls({ scenario, endpoint: "accounts" })).length;
 
 describe("connecting Facebook Pages", () => {
+  it("cleans Page names, categories and tasks like other profile text: NUL and bidi controls dropped, the connect succeeds", async () => {
+    const setup = await orgWithOwner();
+    const subject = newFacebookId();
+    const { response } = await connectOnce(setup, subject, [
+      { id: `1${subject}`, name: "Evil\u0000 Page \u202Egnp.exe", category: "Bak\u0000ery\u2066", tasks: ["MODERATE\u0000", "\u202E", "CREATE_CONTENT"] },
+    ]);
+    expect(response.status, await response.clone().text()).toBe(302);
+    expect(await rawSql("SELECT name, category, tasks FROM provider_pages WHERE org_id = $1", [setup.org.id])).toEqual([
+      { name: "Evil Page gnp.exe", category: "Bakery", tasks: ["MODERATE", "CREATE_CONTENT"] },
+    ]);
+  });
+
   it("one page: long-lived user token + page token stored with their token_type, in one round trip; a backend reads the page token", async () => {
     const setup = await orgWithOwner();
     const subject = newFacebookId();

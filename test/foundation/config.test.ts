@@ -57,6 +57,43 @@ describe("configuration", () => {
     expect(problems).toContainEqual(expect.objectContaining(expected));
   });
 
+  describe("development-only values need GATEHOUSE_DEVELOPMENT=true", () => {
+    // The test harness's local OpenID provider runs on http://localhost: left out here.
+    const production = {
+      GATEHOUSE_DEVELOPMENT: undefined,
+      NEON_FETCH_ENDPOINT: undefined,
+      ALLOWED_ORIGINS: "https://app.example.com",
+      ALLOWED_REDIRECT_ORIGINS: "https://app.example.com",
+      OIDC_PROVIDERS: undefined,
+    };
+
+    it("accepts a production-shaped environment without the flag", () => {
+      expect(problemsOf(production)).toEqual([]);
+    });
+
+    it.each([
+      ["AUTH_URL on http://localhost", { AUTH_URL: "http://localhost:8787" }, "AUTH_URL"],
+      ["an http://localhost SPA origin", { ALLOWED_ORIGINS: "http://localhost:5173" }, "ALLOWED_ORIGINS"],
+      ["an http://127.0.0.1 redirect origin", { ALLOWED_REDIRECT_ORIGINS: "http://127.0.0.1:5173" }, "ALLOWED_REDIRECT_ORIGINS"],
+      ["an http://localhost OpenID issuer", { OIDC_PROVIDERS: "corp", OIDC_CORP_ISSUER: "http://localhost:9000", OIDC_CORP_CLIENT_ID: "c", OIDC_CORP_CLIENT_SECRET: "corp-secret-0123456789" }, "OIDC_CORP_ISSUER"],
+      ["NEON_FETCH_ENDPOINT (any URL)", { NEON_FETCH_ENDPOINT: "https://neon-local.example.com/sql" }, "NEON_FETCH_ENDPOINT"],
+    ])("refuses %s without it, accepts it with GATEHOUSE_DEVELOPMENT=true", (_label, overrides, variable) => {
+      expect(problemsOf({ ...production, ...overrides })).toContainEqual(expect.objectContaining({ variable }));
+      expect(problemsOf({ ...production, ...overrides, GATEHOUSE_DEVELOPMENT: "true" })).toEqual([]);
+    });
+
+    it("refuses any other value of the flag, and http outside localhost even with it", () => {
+      expect(problemsOf({ ...production, GATEHOUSE_DEVELOPMENT: "yes" })).toContainEqual(expect.objectContaining({ variable: "GATEHOUSE_DEVELOPMENT", problem: "invalid" }));
+      expect(problemsOf({ GATEHOUSE_DEVELOPMENT: "true", AUTH_URL: "http://auth.example.com" })).toContainEqual(expect.objectContaining({ variable: "AUTH_URL", problem: "invalid_url" }));
+    });
+  });
+
+  it("refuses ALLOWED_AUDIENCES that lists gatehouse's own API audience (<AUTH_URL>/api)", () => {
+    expect(problemsOf({ ALLOWED_AUDIENCES: "https://auth.example.com/api,https://api.example.com" })).toContainEqual(
+      expect.objectContaining({ variable: "ALLOWED_AUDIENCES", problem: "invalid" }),
+    );
+  });
+
   it.each(["-acme", "acme-", "ac--me", "Acme", "a"])("a service client for an org slug that can never exist (%s) is a named problem", (org) => {
     const value = JSON.stringify([{ id: "billing", secretHash: "a".repeat(64), orgs: [org] }]);
     expect(problemsOf({ AUTH_SERVICE_CLIENTS: value })).toContainEqual(expect.objectContaining({ variable: "AUTH_SERVICE_CLIENTS", problem: "invalid" }));

@@ -47,12 +47,25 @@ describe("scheduled housekeeping", () => {
     const oldState = "c".repeat(56) + crypto.randomUUID().replaceAll("-", "").slice(0, 8);
     const freshState = "d".repeat(56) + crypto.randomUUID().replaceAll("-", "").slice(0, 8);
     await rawSql(`INSERT INTO oauth_consumed_states (state_hash, consumed_at) VALUES ($1, now() - interval '2 days'), ($2, now())`, [oldState, freshState]);
+    const [org] = await rawSql<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ($1, 'hk') RETURNING id`, [`hk-${crypto.randomUUID().slice(0, 8)}`]);
+    const invitations = await rawSql<{ id: string }>(
+      `INSERT INTO org_invitations (org_id, email_normalized, role, expires_at, accepted_at, revoked_at) VALUES
+         ($1, 'a@example.com', 'member', now() - interval '31 days', NULL, NULL),
+         ($1, 'b@example.com', 'member', now() + interval '1 day', NULL, now() - interval '31 days'),
+         ($1, 'c@example.com', 'member', now() - interval '1 day', NULL, NULL),
+         ($1, 'd@example.com', 'member', now() + interval '1 day', NULL, NULL)
+       RETURNING id`,
+      [org!.id],
+    );
 
     await resetStats(SCOPE);
     const counts = await runHousekeeping(scopedEnv(SCOPE), new Date());
     expect((await stats(SCOPE)).requests).toBe(1);
     expect(counts!.sessions).toBeGreaterThanOrEqual(3);
     expect(counts!.states).toBeGreaterThanOrEqual(1);
+    expect(counts!.invitations).toBeGreaterThanOrEqual(2);
+    // Expired or revoked 30 days ago: gone; recently expired (still listed to admins) and pending: kept.
+    expect(await Promise.all(invitations.map((i) => exists("org_invitations", "id", i.id)))).toEqual([false, false, true, true]);
 
     expect(await exists("sessions", "id", oldExpired)).toBe(false);
     expect(await exists("sessions", "id", oldRevoked)).toBe(false);
@@ -84,7 +97,13 @@ describe("scheduled housekeeping", () => {
       const line = logs.mock.calls.map((c) => String(c[0])).find((l) => l.includes('"event":"housekeeping"'));
       logs.mockRestore();
       expect(line).toBeDefined();
-      expect(JSON.parse(line!)).toMatchObject({ deletedSessions: expect.any(Number), deletedStates: expect.any(Number) });
+      expect(JSON.parse(line!)).toMatchObject({
+        deletedSessions: expect.any(Number),
+        deletedStates: expect.any(Number),
+        deletedCodes: expect.any(Number),
+        deletedGrants: expect.any(Number),
+        deletedInvitations: expect.any(Number),
+      });
       expect(await exists("sessions", "id", stale)).toBe(false);
     }
   });

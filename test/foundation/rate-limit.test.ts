@@ -36,7 +36,7 @@ async function inOneWindow<T>(attempt: (ip: string) => Promise<T>): Promise<T> {
 /** Spends `n` of `ip`'s budget in `bucket` through the binding, as `n` earlier requests would. */
 async function spend(limiter: RateLimit, bucket: string, ip: string, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const { success } = await limiter.limit({ key: rateLimitKey(bucket, ip) });
+    const { success } = await limiter.limit({ key: `${bucket}:${rateLimitKey(ip)}` });
     if (!success) throw new Error(`budget of ${bucket}:${ip} ran out after ${i} of ${n}`);
   }
 }
@@ -111,5 +111,58 @@ describe("refresh-token checks", () => {
     // The budget was spent (a refresh check is refused), and the JWT is still served.
     expect(forgedStatus).toBe(429);
     expect(valid.status).toBe(200);
+  });
+});
+
+describe("IPv6 clients", () => {
+  it("are keyed by their /64: one host hopping addresses inside its prefix shares one limit", async () => {
+    expect(rateLimitKey("2001:db8:1:2::1")).toBe("2001:db8:1:2::/64");
+    expect(rateLimitKey("2001:0DB8:0001:0002:ffff:1:2:3")).toBe("2001:db8:1:2::/64");
+    expect(rateLimitKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(rateLimitKey("::1")).toBe("0:0:0:0::/64");
+    expect(rateLimitKey("::ffff:198.51.100.7")).toBe("198.51.100.7");
+    expect(rateLimitKey("198.51.100.7")).toBe("198.51.100.7");
+    expect(rateLimitKey(undefined)).toBe("unknown");
+    expect(rateLimitKey("not an address")).toBe("unknown");
+
+  });
+
+  it("a host hopping addresses inside its /64 is refused at the limit; the next /64 is not", async () => {
+    const { last, limited, other } = await inOneWindow(async () => {
+      const prefix = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:7`;
+      await spend(env.AUTH_RATE_LIMITER, "signin", `${prefix}::1`, LIMIT - 1);
+      const last = await request("/auth/signin/no-such-provider", `${prefix}::2`);
+      const limited = await request("/auth/signin/no-such-provider", `${prefix}:ffff:1:2:3`);
+      const other = await request("/auth/signin/no-such-provider", `${prefix.replace(/:7$/, ":8")}::1`);
+      return { last, limited, other };
+    });
+    expect(last.status).not.toBe(429);
+    expect(limited.status).toBe(429);
+    expect(other.status).not.toBe(429);
+  });
+});
+
+describe("the org API and service clients", () => {
+  it("limit /api/orgs per address (each request may cost a round trip): the 300th is served, the 301st is a 429 an allowed SPA can read", async () => {
+    const { last, limited } = await inOneWindow(async (ip) => {
+      await spend(env.AUTH_REFRESH_RATE_LIMITER, "api", ip, REFRESH_LIMIT - 1);
+      const init = { headers: { authorization: "Bearer not-a-jwt", origin: "https://app.example.com" } };
+      return { last: await request("/api/orgs", ip, init), limited: await request("/api/orgs", ip, init) };
+    });
+    expect(last.status).toBe(401);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(limited.headers.get("retry-after")).toBe("60");
+  });
+
+  it("limit service-client authentication per address: the 300th is checked, the 301st is a 429", async () => {
+    const path = `/api/orgs/acme/pages/${crypto.randomUUID()}/token`;
+    const init = { method: "POST", headers: { authorization: `Basic ${btoa("guess:wrong-secret-0123456789")}` } };
+    const { last, limited } = await inOneWindow(async (ip) => {
+      await spend(env.AUTH_REFRESH_RATE_LIMITER, "service", ip, REFRESH_LIMIT - 1);
+      return { last: await request(path, ip, init), limited: await request(path, ip, init) };
+    });
+    expect(last.status).toBe(401);
+    expect(limited.status).toBe(429);
   });
 });

@@ -60,7 +60,11 @@ describe("schema built from migrations/", () => {
     const [membership] = await rawSql<{ id: string }>(`INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'owner') RETURNING id`, [s.orgId, s.userId]);
     const [token] = await insertToken(s, "user");
     const [audit] = await rawSql<{ id: string }>(`INSERT INTO audit_events (actor_type, action) VALUES ('system', 'test') RETURNING id::text AS id`);
-    for (const id of [s.userId, s.accountId, s.orgId, s.pageId, session!.id, membership!.id, token!.id]) {
+    const [invitation] = await rawSql<{ id: string }>(
+      `INSERT INTO org_invitations (org_id, email_normalized, role, expires_at) VALUES ($1, 'seed@example.com', 'member', now() + interval '1 day') RETURNING id`,
+      [s.orgId],
+    );
+    for (const id of [s.userId, s.accountId, s.orgId, s.pageId, session!.id, membership!.id, token!.id, invitation!.id]) {
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
     }
     expect(Number(audit!.id)).toBeGreaterThan(0);

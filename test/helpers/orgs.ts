@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { seal } from "../../src/lib/crypto";
-import { pageTokenAad, providerTokenAad, providerTokenPlaintext } from "../../src/orgs/provider-token-secret";
+import { pageTokenAad, providerTokenPlaintext, userTokenAad } from "../../src/orgs/provider-token-secret";
 import { signAccessToken } from "../../src/tokens/access-token";
 import { call, scopedEnv } from "./app";
 import { rawSql } from "./neon-local";
@@ -27,19 +27,23 @@ export async function createVerifiedUser(label = "user", options: { verified?: b
   return { id, email };
 }
 
+/** The audience of gatehouse's own APIs in tests: `<AUTH_URL>/api`. */
+export const API_AUDIENCE = "https://auth.example.com/api";
+
 /**
- * An access token for `userId`, signed by the worker's own signer (`signAccessToken`).
+ * An access token for `userId` for gatehouse's own API (audience
+ * `<AUTH_URL>/api`, scope `gatehouse:orgs`), signed by the worker's own signer (`signAccessToken`).
  *
  * @example
  * const token = await accessTokenFor(userId);
  */
-export async function accessTokenFor(userId: string, options: { audience?: string; now?: Date } = {}): Promise<string> {
+export async function accessTokenFor(userId: string, options: { audience?: string; scope?: string; now?: Date } = {}): Promise<string> {
   const config = testConfig();
   const { token } = await signAccessToken(config, {
     userId,
     sessionId: crypto.randomUUID(),
-    audience: options.audience ?? config.allowedAudiences[0]!,
-    scope: "openid profile",
+    audience: options.audience ?? API_AUDIENCE,
+    scope: options.scope ?? "gatehouse:orgs",
     clientId: "https://app.example.com",
     now: options.now ?? new Date(),
   });
@@ -53,10 +57,16 @@ export async function accessTokenFor(userId: string, options: { audience?: strin
  * const res = await api(token, "POST", "/api/orgs", { name: "Acme" }, { scope: "orgs-create" });
  */
 export function api(token: string | null, method: string, path: string, body?: unknown, options: { scope?: string; env?: Env } = {}): Promise<Response> {
-  const headers: Record<string, string> = {};
+  // A client address of its own per call: the suite's many API calls must not share one
+  // per-address budget (test/foundation/rate-limit.test.ts tests the limit itself).
+  const headers: Record<string, string> = { "cf-connecting-ip": `2001:db8:${randomHextet()}:${randomHextet()}::1` };
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
   return call(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, options);
+}
+
+function randomHextet(): string {
+  return crypto.getRandomValues(new Uint16Array(1))[0]!.toString(16);
 }
 
 /**
@@ -136,15 +146,16 @@ export async function createAccount(userId: string, provider = "facebook"): Prom
   return { id: row!.id, subject };
 }
 
-/** A page token sealed the way the connect flow must seal it. */
-export async function sealPageToken(orgId: string, externalPageId: string, accessToken: string, provider = "facebook") {
-  const sealed = await seal(testConfig().encryptionKeys, providerTokenPlaintext({ accessToken }), pageTokenAad(orgId, provider, externalPageId));
+/** A page token sealed the way the connect flow must seal it (for the connecting `userId`). */
+export async function sealPageToken(orgId: string, userId: string, externalPageId: string, accessToken: string, provider = "facebook") {
+  const sealed = await seal(testConfig().encryptionKeys, providerTokenPlaintext({ accessToken }), pageTokenAad(orgId, userId, provider, externalPageId));
   return { ...sealed, scopes: ["pages_show_list"], expiresAt: null };
 }
 
-/** A user token sealed the way the sign-in callback seals it. */
-export async function sealUserToken(subject: string, accessToken: string, provider = "facebook", expiresAt: Date | null = null) {
-  const sealed = await seal(testConfig().encryptionKeys, providerTokenPlaintext({ accessToken, expiresAt }), providerTokenAad(provider, subject));
+/** A user token for (org, user) sealed the way the connect flow seals it. */
+export async function sealUserToken(owner: { orgId: string; userId: string }, subject: string, accessToken: string, provider = "facebook", expiresAt: Date | null = null) {
+  const aad = userTokenAad({ kind: "org", ...owner }, provider, subject);
+  const sealed = await seal(testConfig().encryptionKeys, providerTokenPlaintext({ accessToken, expiresAt }), aad);
   return { ...sealed, scopes: ["public_profile"], expiresAt };
 }
 

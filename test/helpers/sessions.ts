@@ -100,6 +100,7 @@ export async function signInAs(userId: string, options: { now?: Date } = {}): Pr
   await insertSessionStatement(await databaseFor(config), {
     sessionId: minted.sessionId,
     secretHash: minted.secretHash,
+    familySecretHash: minted.familySecretHash,
     userId,
     ip: "203.0.113.7",
     userAgent: "vitest",
@@ -107,14 +108,14 @@ export async function signInAs(userId: string, options: { now?: Date } = {}): Pr
     refreshTtlSeconds: config.sessions.refreshTtlSeconds,
     absoluteTtlSeconds: config.sessions.refreshAbsoluteTtlSeconds,
   });
-  const [user] = await rawSql<{ email: string | null; name: string | null; image: string | null }>(
-    "SELECT email, name, image FROM users WHERE id = $1",
+  const [user] = await rawSql<{ email: string | null; emailVerified: boolean; name: string | null; image: string | null }>(
+    `SELECT email, email_verified_at IS NOT NULL AS "emailVerified", name, image FROM users WHERE id = $1`,
     [userId],
   );
   const sessionJwt = await signSessionJwt(config, {
     userId,
     sessionId: minted.sessionId,
-    profile: user ?? { email: null, name: null, image: null },
+    profile: user ?? { email: null, emailVerified: false, name: null, image: null },
     sessionExpiresAt: new Date(now.getTime() + config.sessions.refreshTtlSeconds * 1000),
     now,
   });

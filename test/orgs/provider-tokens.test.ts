@@ -8,11 +8,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { databaseFor, type Database } from "../../src/db/client";
 import { isOrgRoleRefusal, orgRoleGuardStatement } from "../../src/db/orgs";
-import { syncPagesStatements, type ProviderPageInput } from "../../src/db/pages";
-import { disconnectProviderStatement, replacePageTokenStatements, replaceUserTokenStatements } from "../../src/db/provider-tokens";
+import { syncPagesStatements } from "../../src/db/pages";
+import { disconnectProviderStatement } from "../../src/db/provider-tokens";
 import { call, scopedEnv } from "../helpers/app";
 import { rawSql, resetStats, stats } from "../helpers/neon-local";
 import { testConfig } from "../helpers/sessions";
+import { connect, connectedOrg, pageIdOf } from "./pages-helpers";
 import {
   accessTokenFor,
   addMembership,
@@ -20,11 +21,8 @@ import {
   auditRows,
   basic,
   countRows,
-  createAccount,
   createOrgAs,
   createVerifiedUser,
-  sealPageToken,
-  sealUserToken,
   serviceEnv,
   unique,
 } from "../helpers/orgs";
@@ -34,36 +32,6 @@ beforeAll(async () => {
   database = await databaseFor(testConfig());
 });
 const db = () => database;
-
-/** An org with an owner who has a Facebook account, and `n` pages connected with tokens in ONE batch. */
-async function connectedOrg(n: number) {
-  const owner = await createVerifiedUser("owner");
-  const token = await accessTokenFor(owner.id);
-  const org = await createOrgAs(token, "Pages Inc");
-  const account = await createAccount(owner.id);
-  const pages: ProviderPageInput[] = Array.from({ length: n }, (_, i) => ({
-    externalId: `page-${unique()}`,
-    name: `Page ${i}`,
-    category: i % 2 === 0 ? "Brand" : null,
-    tasks: ["MODERATE", "CREATE_CONTENT"],
-  }));
-  await connect(org.id, owner.id, account, pages, "user-token-1");
-  return { owner, token, org, account, pages };
-}
-
-/** What the Facebook callback does: pages, the user token and every page token in one batch. */
-async function connect(orgId: string, userId: string, account: { id: string; subject: string }, pages: ProviderPageInput[], userAccessToken: string) {
-  const owner = { orgId, userId, accountId: account.id, provider: "facebook" };
-  const pageTokens = await Promise.all(pages.map((p) => sealPageToken(orgId, p.externalId, `page-token-${p.externalId}`)));
-  await db().batch([
-    ...syncPagesStatements(db(), { orgId, userId, provider: "facebook", pages }),
-    ...replaceUserTokenStatements(db(), { ...owner, token: await sealUserToken(account.subject, userAccessToken) }),
-    ...pages.flatMap((p, i) => replacePageTokenStatements(db(), { ...owner, externalPageId: p.externalId, token: pageTokens[i]! })),
-  ]);
-}
-
-const pageIdOf = async (orgId: string, externalId: string) =>
-  (await rawSql<{ id: string }>("SELECT id FROM provider_pages WHERE org_id = $1 AND external_page_id = $2", [orgId, externalId]))[0]!.id;
 
 describe("connect-flow batch builders", () => {
   it("stores N pages and their tokens with the right token_type, read back from the database (F12)", async () => {

@@ -129,27 +129,35 @@ describe("service-client authentication", () => {
 describe("verifyAccessTokenLocal", () => {
   const config = () => testConfig();
   const at = (t: number, over: Record<string, unknown> = {}) =>
-    craftJwt({ iss: "https://auth.example.com", aud: "https://other-api.example.com", sub: "u1", iat: t, exp: t + 600, ...over }, { typ: "at+jwt" });
+    craftJwt({ iss: "https://auth.example.com", aud: API, sub: "u1", iat: t, exp: t + 600, ...over }, { typ: "at+jwt" });
+  const API = "https://auth.example.com/api";
   const t0 = 1_800_000_000;
 
   it("accepts a token from a clock up to 60 s ahead or behind, and refuses beyond (F7)", async () => {
     const now = new Date(t0 * 1000);
-    expect((await verifyAccessTokenLocal(config(), await at(t0 + 55), now)).ok).toBe(true);
-    expect(await verifyAccessTokenLocal(config(), await at(t0 + 120), now)).toEqual({ ok: false, error: "invalid_claims" });
-    expect((await verifyAccessTokenLocal(config(), await at(t0 - 600 - 55), now)).ok).toBe(true);
-    expect(await verifyAccessTokenLocal(config(), await at(t0 - 600 - 120), now)).toEqual({ ok: false, error: "expired" });
+    expect((await verifyAccessTokenLocal(config(), await at(t0 + 55), API, now)).ok).toBe(true);
+    expect(await verifyAccessTokenLocal(config(), await at(t0 + 120), API, now)).toEqual({ ok: false, error: "invalid_claims" });
+    expect((await verifyAccessTokenLocal(config(), await at(t0 - 600 - 55), API, now)).ok).toBe(true);
+    expect(await verifyAccessTokenLocal(config(), await at(t0 - 600 - 120), API, now)).toEqual({ ok: false, error: "expired" });
   });
 
   it("refuses a token older than the configured lifetime even with a far exp", async () => {
     const now = new Date(t0 * 1000);
-    expect(await verifyAccessTokenLocal(config(), await at(t0 - 3600, { exp: t0 + 3600 }), now)).toEqual({ ok: false, error: "expired" });
+    expect(await verifyAccessTokenLocal(config(), await at(t0 - 3600, { exp: t0 + 3600 }), API, now)).toEqual({ ok: false, error: "expired" });
+  });
+
+  it("refuses a token for any audience but the one named", async () => {
+    const now = new Date(t0 * 1000);
+    const token = await at(t0, { aud: "https://api.example.com" });
+    expect(await verifyAccessTokenLocal(config(), token, API, now)).toEqual({ ok: false, error: "invalid_claims" });
+    expect((await verifyAccessTokenLocal(config(), token, "https://api.example.com", now)).ok).toBe(true);
   });
 
   it("refuses a token signed by a key that is not ours", async () => {
     // A key we never configured, presenting our kid.
     const foreign = { ...(await generateSigningJwk()), kid: "test-key-1" };
-    const token = await craftJwt({ iss: "https://auth.example.com", aud: "https://api.example.com", sub: "u1", iat: t0, exp: t0 + 600 }, { typ: "at+jwt", kid: "test-key-1" }, foreign);
-    expect((await verifyAccessTokenLocal(config(), token, new Date(t0 * 1000))).ok).toBe(false);
+    const token = await craftJwt({ iss: "https://auth.example.com", aud: API, sub: "u1", iat: t0, exp: t0 + 600 }, { typ: "at+jwt", kid: "test-key-1" }, foreign);
+    expect((await verifyAccessTokenLocal(config(), token, API, new Date(t0 * 1000))).ok).toBe(false);
   });
 });
 

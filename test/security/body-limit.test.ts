@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { rawSql } from "../helpers/neon-local";
+import { accessTokenFor, countRows, createVerifiedUser } from "../helpers/orgs";
 import { callWorker, createTestUser, signInAs } from "../helpers/sessions";
 
 const AUTH = "https://auth.example.com";
@@ -59,5 +60,16 @@ describe("oversized request bodies", () => {
     expect(await res.json()).toMatchObject({ code: "InvalidRequest" });
     expect(res.headers.getSetCookie()).toEqual([]);
     expect(await rawSql<{ n: number }>("SELECT count(*)::int AS n FROM sessions")).toEqual(before);
+  });
+
+  it.each(["/api/orgs", "/api/orgs/acme/members"])("POST %s (Bearer) stops reading a streamed body early and answers 400 InvalidRequest, writing nothing", async (path) => {
+    const token = await accessTokenFor((await createVerifiedUser()).id);
+    const before = await countRows("organizations");
+    const { body, pulled } = countingBody(SPACE);
+    const res = await callWorker(path, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "InvalidRequest" });
+    expect(pulled()).toBeLessThan(1024 * 1024);
+    expect(await countRows("organizations")).toBe(before);
   });
 });

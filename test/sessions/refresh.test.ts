@@ -30,8 +30,9 @@ function refreshWith(token: string): Promise<Response> {
   return callWorker("/auth/session", { headers: { cookie: cookieHeader({ refresh: token }) } });
 }
 
+/** The hash of a token's rotating secret (its last part). */
 async function hashOf(token: string): Promise<string> {
-  return hashSecret(token.split(".")[1]!);
+  return hashSecret(token.split(".").at(-1)!);
 }
 
 function expectCleared(res: Response): void {
@@ -72,8 +73,8 @@ describe("rotation", () => {
 
   it("never stores the secret itself", async () => {
     const [stored] = await rawSql<{ n: number }>(
-      "SELECT count(*)::int AS n FROM sessions WHERE secret_hash = $1 OR secret_hash = $2",
-      [s.refreshToken.split(".")[1], s.refreshToken],
+      "SELECT count(*)::int AS n FROM sessions WHERE secret_hash = ANY($1) OR family_secret_hash = ANY($1)",
+      [[...s.refreshToken.split(".").slice(1), s.refreshToken]],
     );
     expect(stored?.n).toBe(0);
   });
@@ -112,26 +113,64 @@ describe("rotation", () => {
     expect(childJwt.status).toBe(401);
   });
 
-  it("rejects an older-than-previous token without revoking (it may be a guess)", async () => {
-    const one = setCookies(await refreshWith(s.refreshToken)).get("__Host-gh_refresh")!.value;
-    await refreshWith(one);
+  it("treats any older secret of the family as reuse: a thief who rotated twice is signed out when the victim comes back", async () => {
+    // The attacker copied T0 and rotated it twice (T0 → T1 → T2), well after the grace window.
+    const t1 = setCookies(await refreshWith(s.refreshToken)).get("__Host-gh_refresh")!.value;
     await rawSql("UPDATE sessions SET rotated_at = rotated_at - interval '1 hour' WHERE id = $1", [s.sessionId]);
-    const before = await row(s.sessionId);
+    const t2Response = await refreshWith(t1);
+    const t2 = setCookies(t2Response).get("__Host-gh_refresh")!;
+    const t2Jwt = setCookies(t2Response).get("__Host-gh_session")!.value;
+    await rawSql("UPDATE sessions SET rotated_at = rotated_at - interval '1 hour' WHERE id = $1", [s.sessionId]);
+    // The victim presents T0 (neither current nor previous): the whole family goes.
+    await resetRoundTrips();
     const res = await refreshWith(s.refreshToken);
     expect(res.status).toBe(401);
+    expect(await roundTrips()).toBe(1);
     expectCleared(res);
-    expect(await row(s.sessionId)).toEqual(before);
+    expect((await row(s.sessionId)).revoked_at).not.toBeNull();
+    expect((await refreshWith(t2.value)).status).toBe(401);
+    const attackerJwt = await callWorker("/auth/session", { headers: { cookie: cookieHeader({ session: t2Jwt }) } });
+    expect(attackerJwt.status).toBe(401);
+  });
+
+  it("treats a tampered rotating secret next to the family's own secret as reuse (only a token holder knows it)", async () => {
+    const [id, family] = s.refreshToken.split(".");
+    const res = await refreshWith(`${id}.${family}.${"B".repeat(43)}`);
+    expect(res.status).toBe(401);
+    expect((await row(s.sessionId)).revoked_at).not.toBeNull();
   });
 
   it("rejects a wrong secret for a real session id and changes nothing", async () => {
     const before = await row(s.sessionId);
-    const res = await refreshWith(`${s.sessionId}.${"A".repeat(43)}`);
-    expect(res.status).toBe(401);
-    expect(await row(s.sessionId)).toEqual(before);
+    for (const value of [`${s.sessionId}.${"A".repeat(43)}`, `${s.sessionId}.${"A".repeat(43)}.${"A".repeat(43)}`, `${s.sessionId}.${"A".repeat(43)}.${s.refreshToken.split(".")[2]}`]) {
+      const res = await refreshWith(value);
+      expect(res.status).toBe(401);
+      expect(await row(s.sessionId)).toEqual(before);
+    }
+  });
+
+  it("still accepts a token minted before family secrets (two parts) once, and upgrades it to the three-part form", async () => {
+    const legacySecret = "L".repeat(43);
+    await rawSql("UPDATE sessions SET secret_hash = $2, family_secret_hash = NULL WHERE id = $1", [s.sessionId, await hashSecret(legacySecret)]);
+    const legacy = `${s.sessionId}.${legacySecret}`;
+    const res = await refreshWith(legacy);
+    expect(res.status).toBe(200);
+    const next = setCookies(res).get("__Host-gh_refresh")!.value;
+    expect(next.split(".")).toHaveLength(3);
+    const [r] = await rawSql<{ family_secret_hash: string | null }>("SELECT family_secret_hash FROM sessions WHERE id = $1", [s.sessionId]);
+    expect(r?.family_secret_hash).toBe(await hashSecret(next.split(".")[1]!));
+    // The upgraded token rotates; the legacy one, past the grace window, is reuse.
+    const t2 = setCookies(await refreshWith(next)).get("__Host-gh_refresh")!.value;
+    await rawSql("UPDATE sessions SET rotated_at = rotated_at - interval '1 hour' WHERE id = $1", [s.sessionId]);
+    expect((await refreshWith(legacy)).status).toBe(401);
+    expect((await row(s.sessionId)).revoked_at).toBeNull(); // an older legacy secret is indistinguishable from a guess
+    expect((await refreshWith(next)).status).toBe(401);
+    expect((await row(s.sessionId)).revoked_at).not.toBeNull();
+    expect((await refreshWith(t2)).status).toBe(401);
   });
 
   it("rejects a malformed refresh cookie without a database round trip", async () => {
-    for (const value of ["garbage", `${s.sessionId}.short`, `${s.sessionId.toUpperCase()}.${"A".repeat(43)}`, s.sessionJwt]) {
+    for (const value of ["garbage", `${s.sessionId}.short`, `${s.sessionId.toUpperCase()}.${"A".repeat(43)}`, `${s.sessionId}.${"A".repeat(43)}.short`, s.sessionJwt]) {
       await resetRoundTrips();
       const res = await refreshWith(value);
       expect(res.status).toBe(401);

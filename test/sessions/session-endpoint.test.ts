@@ -1,5 +1,6 @@
 /** GET /auth/session: what a page or SPA learns about the signed-in user. */
 import { beforeEach, describe, expect, it } from "vitest";
+import { rawSql } from "../helpers/neon-local";
 import { callWorker, cookieHeader, createTestUser, resetRoundTrips, roundTrips, setCookies, signInAs } from "../helpers/sessions";
 
 describe("GET /auth/session", () => {
@@ -33,6 +34,19 @@ describe("GET /auth/session", () => {
     expect(await roundTrips()).toBe(1);
     expect(await res.json()).toMatchObject({ user: { id: userId, email: "grace@example.com", name: "Grace", image: null }, session: { id: s.sessionId } });
     expect(setCookies(res).get("__Host-gh_refresh")?.value).not.toBe(s.refreshToken);
+  });
+
+  it("says whether the email is verified, from the session JWT and from the refresh token", async () => {
+    const unverified = await createTestUser({ email: "eve@example.com" });
+    const verified = await createTestUser({ email: "val@example.com" });
+    await rawSql("UPDATE users SET email_verified_at = now() WHERE id = $1", [verified]);
+    for (const [userId, expected] of [[unverified, false], [verified, true]] as const) {
+      const s = await signInAs(userId);
+      const fromJwt = await callWorker("/auth/session", { headers: { cookie: cookieHeader({ session: s.sessionJwt }) } });
+      expect(await fromJwt.json()).toMatchObject({ user: { id: userId, emailVerified: expected } });
+      const fromRefresh = await callWorker("/auth/session", { headers: { cookie: cookieHeader({ refresh: s.refreshToken }) } });
+      expect(await fromRefresh.json()).toMatchObject({ user: { id: userId, emailVerified: expected } });
+    }
   });
 
   it("is a 401 JSON without cookies, with no cookie set and no database", async () => {

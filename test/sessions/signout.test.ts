@@ -74,6 +74,30 @@ describe("POST /auth/signout", () => {
     expect(await revokedAt(other.sessionId)).toBeNull();
   });
 
+  it("revokes the session when it races a rotation in another tab (previous refresh token, within the grace window)", async () => {
+    const rotated = await callWorker("/auth/session", { headers: { cookie: cookieHeader({ refresh: s.refreshToken }) } });
+    const child = setCookies(rotated).get("__Host-gh_refresh")!.value;
+    await resetRoundTrips();
+    const res = await signOut(cookieHeader({ refresh: s.refreshToken }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ signedOut: true, revokedSessions: 1 });
+    expect(await roundTrips()).toBe(1);
+    expect(await revokedAt(s.sessionId)).not.toBeNull();
+    expect((await callWorker("/auth/session", { headers: { cookie: cookieHeader({ refresh: child }) } })).status).toBe(401);
+  });
+
+  it("revokes nothing with the previous refresh token past the grace window, nor with another family's secret", async () => {
+    const rotated = await callWorker("/auth/session", { headers: { cookie: cookieHeader({ refresh: s.refreshToken }) } });
+    const child = setCookies(rotated).get("__Host-gh_refresh")!.value;
+    await rawSql("UPDATE sessions SET rotated_at = rotated_at - interval '1 hour' WHERE id = $1", [s.sessionId]);
+    const old = await signOut(cookieHeader({ refresh: s.refreshToken }));
+    expect(await old.json()).toEqual({ signedOut: true, revokedSessions: 0 });
+    const [id, , secret] = child.split(".");
+    const forged = await signOut(cookieHeader({ refresh: `${id}.${"F".repeat(43)}.${secret}` }));
+    expect(await forged.json()).toEqual({ signedOut: true, revokedSessions: 0 });
+    expect(await revokedAt(s.sessionId)).toBeNull();
+  });
+
   it("redirects a browser form post to /auth/signin with 303", async () => {
     const res = await signOut(s.cookieHeader, { accept: "text/html,application/xhtml+xml" });
     expect(res.status).toBe(303);

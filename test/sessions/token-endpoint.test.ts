@@ -72,6 +72,29 @@ describe("minting", () => {
     expect(broken.status).toBe(400);
   });
 
+  it("mints for gatehouse's own API only when asked by name (resource or audience <AUTH_URL>/api), with scope gatehouse:orgs", async () => {
+    const api = "https://auth.example.com/api";
+    for (const body of [{ resource: api }, { audience: api }, { resource: api, audience: api, scope: "gatehouse:orgs" }]) {
+      const res = await tokenRequest(cookieHeader({ session: s.sessionJwt }), { body: JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      const minted = (await res.json()) as { access_token: string; scope: string };
+      expect(minted.scope).toBe("gatehouse:orgs");
+      expect(await verifyAccessToken(minted.access_token, { ...verifyOptions, audience: api })).toMatchObject({ ok: true, claims: { aud: api, scope: "gatehouse:orgs", sid: s.sessionId } });
+    }
+    for (const body of [
+      { scope: "gatehouse:orgs" },
+      { audience: "https://other-api.example.com", scope: "openid gatehouse:orgs" },
+      { resource: api, scope: "openid profile" },
+      { resource: api, audience: "https://api.example.com" },
+      { resource: "https://evil.example" },
+      { resource: 7 },
+    ]) {
+      const res = await tokenRequest(cookieHeader({ session: s.sessionJwt }), { body: JSON.stringify(body) });
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(await res.json()).toMatchObject({ code: "InvalidRequest" });
+    }
+  });
+
   it("uses the refresh token (one round trip) when the session JWT is missing, and sets the new cookies", async () => {
     const res = await tokenRequest(cookieHeader({ refresh: s.refreshToken }));
     expect(res.status).toBe(200);

@@ -7,7 +7,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { configFor } from "../../src/config";
 import { classifyDatabaseError } from "../../src/db/errors";
-import { providerTokenAad, runSignInBatch, type SignInBatchInput } from "../../src/db/signin";
+import { runSignInBatch, type SignInBatchInput } from "../../src/db/signin";
+import { userTokenAad } from "../../src/orgs/provider-token-secret";
 import { randomBase64Url, seal, sha256Hex, unseal } from "../../src/lib/crypto";
 import { storedProfile } from "../../src/lib/profile";
 import type { Profile } from "../../src/providers/types";
@@ -36,10 +37,11 @@ async function input(p: Profile, options: { linkUserId?: string | null; stateHas
     stateHash: options.stateHash ?? (await sha256Hex(randomBase64Url())),
     profile: stored,
     linkUserId: options.linkUserId ?? null,
-    token: { ...(await seal(config.encryptionKeys, payload, providerTokenAad(stored.provider, stored.subject))), scopes: ["read:user"], expiresAt: new Date(Date.now() + 3600_000) },
+    token: { ...(await seal(config.encryptionKeys, payload, userTokenAad({ kind: "personal" }, stored.provider, stored.subject))), scopes: ["read:user"], expiresAt: new Date(Date.now() + 3600_000) },
     session: {
       sessionId: refresh.sessionId,
       secretHash: refresh.secretHash,
+      familySecretHash: refresh.familySecretHash,
       ip: "203.0.113.9",
       userAgent: "vitest",
       now: new Date(),
@@ -88,6 +90,9 @@ describe("the sign-in batch", () => {
     expect(await rawSql(`SELECT user_id FROM sessions WHERE id = $1`, [r.sessionId])).toEqual([{ user_id: r.userId }]);
     expect(await countRows({ stateHash: i.stateHash })).toMatchObject({ consumed: 1 });
 
+    // The session remembers the identity it was created through (unlinking it ends the session).
+    expect(await rawSql(`SELECT s.account_id = a.id AS through FROM sessions s, accounts a WHERE s.id = $1 AND a.provider = 'google' AND a.provider_subject = $2`, [i.session.sessionId, p.subject])).toEqual([{ through: true }]);
+
     // The discriminator is stored as written (F12), and the ciphertext opens only with its identity.
     const [token] = await rawSql<{ token_type: string; key_version: number; scopes: string[]; ciphertext: string; org_id: string; page_id: null; expires_at: string }>(
       `SELECT token_type, key_version, scopes, encode(ciphertext, 'hex') AS ciphertext, org_id, page_id, expires_at FROM provider_tokens WHERE user_id = $1`,
@@ -97,9 +102,9 @@ describe("the sign-in batch", () => {
     expect(token?.expires_at).not.toBeNull();
     const bytes = Uint8Array.from(token!.ciphertext.match(/../g)!.map((h) => parseInt(h, 16)));
     expect(bytes).toEqual(i.token.ciphertext);
-    const opened = await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, providerTokenAad("google", p.subject));
+    const opened = await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, userTokenAad({ kind: "personal" }, "google", p.subject));
     expect(JSON.parse(opened ?? "{}")).toMatchObject({ accessToken: `at-${p.subject}` });
-    expect(await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, providerTokenAad("google", "someone-else"))).toBeNull();
+    expect(await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, userTokenAad({ kind: "personal" }, "google", "someone-else"))).toBeNull();
     expect(token?.ciphertext).not.toContain(Array.from(new TextEncoder().encode(`at-${p.subject}`), (b) => b.toString(16).padStart(2, "0")).join(""));
   });
 
@@ -142,7 +147,6 @@ describe("the sign-in batch", () => {
 
   it.each([
     ["the provider does not verify the email (Facebook, Naver)", { provider: "facebook", emailVerified: false }, true],
-    ["neither side's email is verified", { provider: "facebook", emailVerified: false }, false],
   ])("answers not_linked and writes nothing when %s", async (_, p, ownerVerified) => {
     const email = `${unique("owned")}@example.com`;
     const owner = await signedInUser(profile({ provider: "google", email, emailVerified: ownerVerified }));
@@ -152,6 +156,35 @@ describe("the sign-in batch", () => {
     expect(await countRows({ subject: other.subject, email, userId: owner, stateHash: i.stateHash })).toEqual({
       accounts: 0, consumed: 0, users: 1, sessions: 1, tokens: 1, orgs: 1,
     });
+  });
+
+  it("refuses a returning identity whose issuer changed (a repointed OIDC instance), writing nothing; fills in a missing issuer", async () => {
+    const first = profile({ provider: "corp", issuer: "https://tenant-a.example.com", email: null });
+    const owner = await signedInUser(first);
+    const repointed = { ...first, issuer: "https://tenant-b.example.com" };
+    const i = await input(repointed);
+    expect(await runSignInBatch(db, i)).toEqual({ ok: false, refusal: "issuer_mismatch" });
+    expect(await rawSql(`SELECT issuer FROM accounts WHERE provider = 'corp' AND provider_subject = $1`, [first.subject])).toEqual([{ issuer: "https://tenant-a.example.com" }]);
+    expect(await countRows({ userId: owner, stateHash: i.stateHash })).toMatchObject({ sessions: 1, consumed: 0 });
+    expect(await runSignInBatch(db, await input({ ...first, issuer: null }))).toEqual({ ok: false, refusal: "issuer_mismatch" });
+    expect(await signIn(first)).toMatchObject({ ok: true, path: "existing", userId: owner });
+
+    // An account stored before issuers were recorded adopts the first issuer it is seen with.
+    const legacy = profile({ provider: "corp", issuer: "https://tenant-a.example.com", email: null });
+    const legacyUser = await signedInUser(legacy);
+    await rawSql(`UPDATE accounts SET issuer = NULL WHERE provider = 'corp' AND provider_subject = $1`, [legacy.subject]);
+    expect(await signIn(legacy)).toMatchObject({ ok: true, path: "existing", userId: legacyUser });
+    expect(await rawSql(`SELECT issuer FROM accounts WHERE provider = 'corp' AND provider_subject = $1`, [legacy.subject])).toEqual([{ issuer: "https://tenant-a.example.com" }]);
+  });
+
+  it("gives a user of its own to an unverified email that only an unverified user holds (neither side proves anything)", async () => {
+    const email = `${unique("unverified")}@example.com`;
+    const owner = await signedInUser(profile({ provider: "google", email, emailVerified: false }));
+    const other = profile({ provider: "facebook", email, emailVerified: false });
+    const result = await runSignInBatch(db, await input(other));
+    expect(result).toMatchObject({ ok: true, path: "new" });
+    if (!result.ok) return;
+    expect(result.userId).not.toBe(owner);
   });
 
   it("never lets an unverified claim on an address lock out its verified owner (pre-registration squatting)", async () => {

@@ -71,7 +71,7 @@ describe("a whole sign-in", () => {
     // The session cookies are real: the session endpoint knows the user.
     const sessionCookie = cookies["__Host-gh_session"]?.split(";")[0] ?? "";
     const session = await request("/auth/session", { headers: { cookie: sessionCookie } }, targetEnv);
-    expect(await session.json()).toMatchObject({ user: { id: userId } });
+    expect(await session.json()).toMatchObject({ user: { id: userId, email: user.email, emailVerified } });
 
     const again = await signIn(provider, user);
     expect(again.response.status).toBe(302);
@@ -131,6 +131,23 @@ describe("accounts meeting on an email", () => {
     expect(response.headers.getSetCookie()).toEqual([]);
     expect(await countRows({ subject, email, stateHash: flow.stateHash })).toMatchObject({ accounts: 0, users: 1 });
     expect(await tokenCalls(flow)).toBe(1);
+  });
+
+  it("gives an unverified email that only another unverified user holds a user of its own (neither side proves anything)", async () => {
+    const email = newEmail();
+    const first = { id: newId(), email, emailVerified: false };
+    expect((await signIn("facebook", first)).response.status).toBe(302);
+    const second = { id: newId(), email: email.toUpperCase(), emailVerified: false };
+    const { response } = await signIn("naver", second);
+    expect(response.status, await response.clone().text()).toBe(302);
+    const a = await userOf("facebook", first.id);
+    const b = await userOf("naver", second.id);
+    expect(a).toBeDefined();
+    expect(b).toBeDefined();
+    expect(b).not.toBe(a);
+    expect(await rawSql(`SELECT email_verified_at FROM users WHERE id = $1`, [b])).toEqual([{ email_verified_at: null }]);
+    // The real owner, verified, still gets a user of their own and is not blocked by either copy.
+    expect((await signIn("google", { id: newId(), email, emailVerified: true })).response.status).toBe(302);
   });
 
   it("creates a new user for an unverified email nobody has, and for no email at all", async () => {

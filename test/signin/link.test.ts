@@ -33,7 +33,10 @@ beforeEach(async () => {
 describe("POST /auth/link/:provider", () => {
   it("links a new provider account to the signed-in user", async () => {
     const userId = await createTestUser();
-    const { cookieHeader } = await signInAs(userId);
+    const { cookieHeader, sessionId } = await signInAs(userId);
+    const [github] = await rawSql<{ id: string }>(`INSERT INTO accounts (user_id, provider, provider_subject) VALUES ($1, 'github', $2) RETURNING id`, [userId, newId()]);
+    const githubAccount = github!.id;
+    await rawSql("UPDATE sessions SET account_id = $2 WHERE id = $1", [sessionId, githubAccount]);
     const subject = newId();
     const started = await link("google", cookieHeader, { id: subject, email: `${crypto.randomUUID()}@example.com` });
     const tx = await env.AUTH_KV.get<{ linkUserId: string }>(`tx:${started.stateHash}`, "json");
@@ -44,6 +47,9 @@ describe("POST /auth/link/:provider", () => {
     expect(res.status, await res.clone().text()).toBe(302);
     expect((await stats(SCOPE)).requests).toBe(1);
     expect(await rawSql(`SELECT user_id FROM accounts WHERE provider = 'google' AND provider_subject = $1`, [subject])).toEqual([{ user_id: userId }]);
+    // The link's new session continues the one that started it: it came through the same identity
+    // (so unlinking the newly linked account does not sign this browser out).
+    expect(await rawSql(`SELECT account_id FROM sessions WHERE user_id = $1 AND id <> $2`, [userId, sessionId])).toEqual([{ account_id: githubAccount }]);
     // A user made elsewhere gets its personal organization and the token on its first provider sign-in.
     expect(await countRows({ userId })).toMatchObject({ orgs: 1, tokens: 1 });
   });
@@ -62,6 +68,23 @@ describe("POST /auth/link/:provider", () => {
     expect(res.headers.getSetCookie()).toEqual([]);
     expect(await countRows({ userId, stateHash: started.stateHash })).toMatchObject({ sessions: 1, tokens: 0, consumed: 0 });
     expect(await rawSql(`SELECT count(*)::int AS n FROM accounts WHERE user_id = $1`, [userId])).toEqual([{ n: 0 }]);
+  });
+
+  it("refuses to complete a link whose starting session was revoked meanwhile (403 AccessDenied), writing nothing", async () => {
+    const userId = await createTestUser();
+    const session = await signInAs(userId);
+    const subject = newId();
+    const started = await link("google", session.cookieHeader, { id: subject, email: null });
+    const tx = await env.AUTH_KV.get<{ linkSessionId: string }>(`tx:${started.stateHash}`, "json");
+    expect(tx?.linkSessionId).toBe(session.sessionId);
+    // "Sign out everywhere" (say, the session was stolen) before the callback arrives.
+    await rawSql("UPDATE sessions SET revoked_at = now() WHERE user_id = $1", [userId]);
+    const res = await request(started.callbackUrl.pathname + started.callbackUrl.search, { headers: { accept: "text/html", cookie: `${session.cookieHeader}; ${started.txCookie}` } }, targetEnv);
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("<code>AccessDenied</code>");
+    expect(res.headers.getSetCookie()).toEqual([]);
+    expect(await rawSql(`SELECT count(*)::int AS n FROM accounts WHERE provider = 'google' AND provider_subject = $1`, [subject])).toEqual([{ n: 0 }]);
+    expect(await countRows({ userId, stateHash: started.stateHash })).toMatchObject({ sessions: 1, consumed: 0 });
   });
 
   it.each([
