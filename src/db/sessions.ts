@@ -75,8 +75,8 @@ export function sessionInsertSql(input: NewSession & { userId: SQL }, from: SQL)
   const absoluteExpiresAt = new Date(at + input.absoluteTtlSeconds * 1000).toISOString();
   const expiresAt = new Date(at + Math.min(input.refreshTtlSeconds, input.absoluteTtlSeconds) * 1000).toISOString();
   const now = input.now.toISOString();
-  return sql`INSERT INTO sessions (id, user_id, secret_hash, created_at, last_used_at, expires_at, absolute_expires_at, ip, user_agent, client_id)
-    SELECT ${input.sessionId}::uuid, ${input.userId}, ${input.secretHash}, ${now}::timestamptz, ${now}::timestamptz,
+  return sql`INSERT INTO sessions (id, user_id, secret_hash, family_secret_hash, created_at, last_used_at, expires_at, absolute_expires_at, ip, user_agent, client_id)
+    SELECT ${input.sessionId}::uuid, ${input.userId}, ${input.secretHash}, ${input.familySecretHash}, ${now}::timestamptz, ${now}::timestamptz,
            ${expiresAt}::timestamptz, ${absoluteExpiresAt}::timestamptz, ${input.ip}, ${input.userAgent}, ${input.clientId ?? null}::uuid
     FROM ${from}
     RETURNING id`;

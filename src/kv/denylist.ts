@@ -48,7 +48,8 @@ export async function denySessions(kv: KVNamespace, sessionIds: readonly string[
 
 /**
  * Whether a sid was revoked. A "not revoked" answer is reused for up to
- * 30 s in this isolate; a revoked one is always read again. Throws if KV
+ * 30 s in this isolate (not with `fresh`: gatehouse's own administrative
+ * APIs read KV every time and fail closed); a revoked one is always read again. Throws if KV
  * cannot be read; the caller decides what a failed check means (gatehouse
  * then ignores the session JWT and asks the database through the refresh
  * token).
@@ -56,9 +57,9 @@ export async function denySessions(kv: KVNamespace, sessionIds: readonly string[
  * @example
  * if (await isSessionDenied(c.var.kv, claims.sid, Date.now())) return null;
  */
-export async function isSessionDenied(kv: KVNamespace, sessionId: string, now: number): Promise<boolean> {
+export async function isSessionDenied(kv: KVNamespace, sessionId: string, now: number, options: { fresh?: boolean } = {}): Promise<boolean> {
   const checkedAt = notRevoked.get(sessionId);
-  if (checkedAt !== undefined && now - checkedAt >= 0 && now - checkedAt < NOT_REVOKED_CACHE_MS) return false;
+  if (!options.fresh && checkedAt !== undefined && now - checkedAt >= 0 && now - checkedAt < NOT_REVOKED_CACHE_MS) return false;
   notRevoked.delete(sessionId);
   const epoch = revocations;
   const denied = (await kv.get(`${PREFIX}${sessionId}`, { cacheTtl: DENYLIST_KV_CACHE_TTL_SECONDS })) !== null;

@@ -67,7 +67,7 @@ export function requireBearer(): MiddlewareHandler<BearerEnv> {
     }
     let denied: boolean;
     try {
-      denied = await isSessionDenied(c.var.kv, sid, Date.now());
+      denied = await isSessionDenied(c.var.kv, sid, Date.now(), { fresh: true });
     } catch (error) {
       // Fail closed: without the denylist a signed-out session's token could still write.
       log("warn", "denylist_unavailable", describeError(error));
