@@ -146,7 +146,9 @@ export async function verifyAccessToken(token: unknown, options: VerifyAccessTok
       clockTolerance: tolerance,
       maxTokenAge: options.maxTokenAgeSeconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS,
     });
+    // `sub` must name someone; `sid`, when present, must name a session.
     if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, error: "invalid_claims" };
+    if (payload.sid !== undefined && (typeof payload.sid !== "string" || payload.sid === "")) return { ok: false, error: "invalid_claims" };
     return { ok: true, claims: payload as AccessTokenClaims };
   } catch (error) {
     return { ok: false, error: classifyJoseError(error) };

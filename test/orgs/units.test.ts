@@ -145,6 +145,12 @@ describe("verifyAccessTokenLocal", () => {
     expect(await verifyAccessTokenLocal(config(), await at(t0 - 3600, { exp: t0 + 3600 }), now)).toEqual({ ok: false, error: "expired" });
   });
 
+  it("refuses an empty sub or sid", async () => {
+    const now = new Date(t0 * 1000);
+    expect(await verifyAccessTokenLocal(config(), await at(t0, { sub: "" }), now)).toEqual({ ok: false, error: "invalid_claims" });
+    expect(await verifyAccessTokenLocal(config(), await at(t0, { sid: "" }), now)).toEqual({ ok: false, error: "invalid_claims" });
+  });
+
   it("refuses a token signed by a key that is not ours", async () => {
     // A key we never configured, presenting our kid.
     const foreign = { ...(await generateSigningJwk()), kid: "test-key-1" };

@@ -98,6 +98,11 @@ describe("session JWT verification", () => {
     await expectRefused(await craftJwt(noSub, SESSION_TYP));
   });
 
+  it("refuses an empty sid or sub", async () => {
+    await expectRefused(await craftJwt({ ...sessionClaims(userId, sessionId), sub: "" }, SESSION_TYP));
+    await expectRefused(await craftJwt({ ...sessionClaims(userId, sessionId), sid: "" }, SESSION_TYP));
+  });
+
   it("allows 60 s of clock skew on exp, iat and nbf, and no more", async () => {
     await expectAccepted(await craftJwt(sessionClaims(userId, sessionId, { iat: -330, exp: -30 }), SESSION_TYP));
     await expectRefused(await craftJwt(sessionClaims(userId, sessionId, { iat: -420, exp: -120 }), SESSION_TYP));

@@ -60,6 +60,12 @@ describe("verifyAccessToken", () => {
     }
   });
 
+  it("refuses an empty sub, and an empty sid when the token carries one", async () => {
+    expect(await verifyAccessToken(await craftJwt({ ...claims(), sub: "" }, AT), options)).toEqual({ ok: false, error: "invalid_claims" });
+    expect(await verifyAccessToken(await craftJwt({ ...claims(), sid: "" }, AT), options)).toEqual({ ok: false, error: "invalid_claims" });
+    expect(await verifyAccessToken(await craftJwt({ ...claims(), sid: 42 }, AT), options)).toEqual({ ok: false, error: "invalid_claims" });
+  });
+
   it("requires typ at+jwt: a session JWT is not an access token", async () => {
     expect(await verifyAccessToken(await craftJwt(claims(), { typ: "session+jwt" }), options)).toEqual({ ok: false, error: "invalid_claims" });
     expect(await verifyAccessToken(await craftJwt(claims()), options)).toEqual({ ok: false, error: "invalid_claims" });
