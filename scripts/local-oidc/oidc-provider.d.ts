@@ -33,5 +33,7 @@ declare module "oidc-provider" {
     constructor(issuer: string, configuration?: Configuration);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     on(event: "server_error", listener: (ctx: unknown, error: Error) => void): this;
+    /** Token endpoint outcomes; `ctx.oidc.params` holds the parsed request parameters. */
+    on(event: "grant.success" | "grant.error", listener: (ctx: { oidc?: { params?: Record<string, unknown> } }) => void): this;
   }
 }

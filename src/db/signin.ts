@@ -2,9 +2,10 @@
  * The sign-in callback's only database work: ONE `db.batch` (one round
  * trip, one transaction) whose statements make every decision in SQL.
  *
- *   1. consume the state: INSERT into `oauth_consumed_states`; a replay or a
- *      concurrent duplicate violates the primary key and the whole batch
- *      rolls back;
+ *   1. finish the state: mark the callback's claim (`db/signin-claim.ts`)
+ *      `signed_in`, or insert it so; a state that is already finished (a
+ *      replay, a concurrent duplicate) refuses `state_replayed` and the whole
+ *      batch rolls back;
  *   2. decide who signs in (data-modifying CTEs): the account's user, the
  *      linking user, or the owner of the same verified email; create the
  *      user and/or the account; refuse (see below) otherwise. A verified
@@ -34,6 +35,7 @@ import { pagesConnectStatements, type PagesConnectInput } from "./facebook-conne
 import { postgresCode } from "./migrations";
 import { isOrgRoleRefusal } from "./orgs";
 import { insertSessionStatement, type NewSession } from "./sessions";
+import { SIGNED_IN } from "./signin-claim";
 import { byteaLiteral } from "../lib/hex";
 
 /** Why the database refused a sign-in. */
@@ -78,7 +80,7 @@ export interface SignInBatchInput {
 
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
 const REFUSAL_SQLSTATE = "GH001";
-const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "disabled"];
+const REFUSALS: readonly SignInRefusal[] = ["state_replayed", "not_linked", "link_conflict", "link_user_missing", "disabled"];
 
 /**
  * Additional data for a user token's ciphertext: the identity it belongs
@@ -127,7 +129,7 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
   const accountUser = sql`(SELECT a.user_id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`;
 
   const results = await db.batch([
-    db.execute(sql`INSERT INTO oauth_consumed_states (state_hash) VALUES (${stateHash})`),
+    db.execute(finishStateStatement(stateHash)),
     db.execute(decideStatement(input)),
     db.execute(sql`
       INSERT INTO organizations (slug, name, personal, personal_user_id)
@@ -163,6 +165,21 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
   }
   const profile = { email: textOrNull(row.email), name: textOrNull(row.name), image: textOrNull(row.image) };
   return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile };
+}
+
+/**
+ * Statement 1: the state becomes `signed_in` only if it was unclaimed or
+ * claimed and still pending. Two batches racing on one state serialize on its
+ * primary key; the second sees `signed_in` and refuses.
+ */
+function finishStateStatement(stateHash: string): SQL {
+  return sql`
+    WITH finished AS (
+      INSERT INTO oauth_consumed_states (state_hash, outcome) VALUES (${stateHash}, ${SIGNED_IN})
+      ON CONFLICT (state_hash) DO UPDATE SET outcome = ${SIGNED_IN} WHERE oauth_consumed_states.outcome IS NULL
+      RETURNING 1
+    )
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM finished) THEN NULL ELSE gatehouse_refuse('state_replayed') END AS refused`;
 }
 
 /** Statements 7…: a connect's writes, on behalf of the linking user (statement 2 refused any other owner). */
