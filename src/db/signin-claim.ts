@@ -91,6 +91,25 @@ export async function recordSignInFailure(db: Database, stateHash: string, code:
   await db.execute(sql`UPDATE oauth_consumed_states SET outcome = ${code} WHERE state_hash = ${stateHash} AND outcome IS NULL`);
 }
 
+/**
+ * Statement 1: the state becomes `signed_in` only if it was unclaimed or
+ * claimed and still pending. Two batches racing on one state serialize on its
+ * primary key; the second sees `signed_in` and refuses (`gatehouse_refuse`,
+ * SQLSTATE GH001 `state_replayed`, rolling its batch back).
+ *
+ * @example
+ * await db.batch([db.execute(finishStateStatement(stateHash)), …]);
+ */
+export function finishStateStatement(stateHash: string): SQL {
+  return sql`
+    WITH finished AS (
+      INSERT INTO oauth_consumed_states (state_hash, outcome) VALUES (${stateHash}, ${SIGNED_IN})
+      ON CONFLICT (state_hash) DO UPDATE SET outcome = ${SIGNED_IN} WHERE oauth_consumed_states.outcome IS NULL
+      RETURNING 1
+    )
+    SELECT CASE WHEN EXISTS (SELECT 1 FROM finished) THEN NULL ELSE gatehouse_refuse('state_replayed') END AS refused`;
+}
+
 function observeQuery(stateHash: string, session: DerivedSession): SQL {
   return sql`
     SELECT c.outcome, u.id AS user_id, extract(epoch FROM s.expires_at)::float8 AS expires_at, u.email, u.name, u.image

@@ -35,7 +35,7 @@ import { pagesConnectStatements, type PagesConnectInput } from "./facebook-conne
 import { postgresCode } from "./migrations";
 import { isOrgRoleRefusal } from "./orgs";
 import { insertSessionStatement, type NewSession } from "./sessions";
-import { SIGNED_IN } from "./signin-claim";
+import { finishStateStatement } from "./signin-claim";
 import { byteaLiteral } from "../lib/hex";
 
 /** Why the database refused a sign-in. */
@@ -165,21 +165,6 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
   }
   const profile = { email: textOrNull(row.email), name: textOrNull(row.name), image: textOrNull(row.image) };
   return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile };
-}
-
-/**
- * Statement 1: the state becomes `signed_in` only if it was unclaimed or
- * claimed and still pending. Two batches racing on one state serialize on its
- * primary key; the second sees `signed_in` and refuses.
- */
-function finishStateStatement(stateHash: string): SQL {
-  return sql`
-    WITH finished AS (
-      INSERT INTO oauth_consumed_states (state_hash, outcome) VALUES (${stateHash}, ${SIGNED_IN})
-      ON CONFLICT (state_hash) DO UPDATE SET outcome = ${SIGNED_IN} WHERE oauth_consumed_states.outcome IS NULL
-      RETURNING 1
-    )
-    SELECT CASE WHEN EXISTS (SELECT 1 FROM finished) THEN NULL ELSE gatehouse_refuse('state_replayed') END AS refused`;
 }
 
 /** Statements 7…: a connect's writes, on behalf of the linking user (statement 2 refused any other owner). */
