@@ -100,6 +100,15 @@ const FORMS: Record<string, (key: string, value: string) => string> = {
 };
 
 describe("doctor reads .dev.vars exactly as wrangler dev does", () => {
+  it("with the same dotenv and dotenv-expand versions the installed wrangler bundles", () => {
+    const bundle = readFileSync(join(root, "node_modules/wrangler/wrangler-dist/cli.js"), "utf8");
+    for (const name of ["dotenv", "dotenv-expand"]) {
+      const bundled = new RegExp(`/${name}@(\\d+\\.\\d+\\.\\d+)/node_modules/${name}/`).exec(bundle)?.[1];
+      const pinned = (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+      expect(bundled, `wrangler bundles ${name}; pin the same version in package.json`).toBe(pinned);
+    }
+  });
+
   it.each(Object.keys(FORMS))("%s: configuration ok, schema ok, no value printed", async (form) => {
     const write = FORMS[form]!;
     const lines = ["# gatehouse local values", "", ...Object.entries(values).map(([k, v]) => write(k, v))];
