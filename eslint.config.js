@@ -43,7 +43,7 @@ export default tseslint.config(
   },
   {
     // Node-side tools legitimately read process.env.
-    files: ["scripts/**", "test/global-setup.ts", "test/e2e/**", "vitest.config.ts", "vitest.e2e.config.ts", "drizzle.config.ts", "examples/**", "test/fakes/**", "test/outbound.ts"],
+    files: ["scripts/**", "test/global-setup.ts", "test/e2e/**", "test/node/**", "vitest.config.ts", "vitest.e2e.config.ts", "vitest.node.config.ts", "drizzle.config.ts", "examples/**", "test/fakes/**", "test/outbound.ts"],
     rules: { "no-restricted-syntax": "off" },
   },
   // Layering rules from docs/architecture.md: only src/db/ imports drizzle,

@@ -14,7 +14,7 @@ import { neon, neonConfig } from "@neondatabase/serverless";
 import { CLIENT_CREATE_USAGE, insertClientQuery, parseClientArgs } from "./lib/client-create.ts";
 import { readOperatorEnvironment } from "./lib/environment.ts";
 
-const env = readOperatorEnvironment();
+const { env } = readOperatorEnvironment();
 const authUrl = typeof env.AUTH_URL === "string" ? env.AUTH_URL.replace(/\/+$/, "") : null;
 const audiences = typeof env.ALLOWED_AUDIENCES === "string" ? env.ALLOWED_AUDIENCES.split(",").map((a) => a.trim()).filter(Boolean) : [];
 const allowedResources = [...audiences, ...(authUrl ? [`${authUrl}/api`] : [])];

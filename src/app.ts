@@ -2,10 +2,11 @@
  * The gatehouse application: middleware order, routes and the single
  * `onError`. Order matters:
  *   1. security headers on every response (set after the handler runs),
- *   2. configuration parsed once per request; nothing past this reads `env`,
- *   3. per-IP rate limits on the sign-in start and callback,
- *   4. routes (each route group adds its own CORS/CSRF middleware),
- *   5. the single onError, rendering JSON or the error page.
+ *   2. the whole Cookie header bounded (431 HeaderTooLarge),
+ *   3. configuration parsed once per request; nothing past this reads `env`,
+ *   4. per-IP rate limits on the sign-in start and callback,
+ *   5. routes (each route group adds its own CORS/CSRF middleware),
+ *   6. the single onError, rendering JSON or the error page.
  */
 import { Hono } from "hono/tiny";
 import { configFor } from "./config";
@@ -16,6 +17,7 @@ import { ConfigurationError, GatehouseError } from "./error";
 import { describeError, log } from "./lib/log";
 import { renderError } from "./pages/render-error";
 import { COMMON_SECURITY_HEADERS, htmlHeaders } from "./lib/security-headers";
+import { limitCookieHeader } from "./middleware/cookie-header";
 import { rateLimit } from "./middleware/rate-limit";
 import { account } from "./routes/account";
 import { callback } from "./routes/callback";
@@ -51,6 +53,8 @@ export function createApp(): Hono<AppEnv> {
   });
   // Every text/html response (pages, error pages, 404s) gets the CSP and friends.
   app.use(htmlHeaders());
+  // Before anything parses cookies: an oversized Cookie header is refused outright.
+  app.use(limitCookieHeader());
 
   app.use(async (c, next) => {
     const result = configFor(c.env);

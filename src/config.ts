@@ -108,6 +108,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   const refreshTtlSeconds = r.seconds("REFRESH_TTL_SECONDS", 30 * 86400, 3600, 365 * 86400);
   const sessions = {
     sessionTtlSeconds,
+    // The default is gatehouse/verify's DEFAULT_MAX_TOKEN_AGE_SECONDS: change both together (verify.test.ts checks).
     accessTokenTtlSeconds: r.seconds("ACCESS_TOKEN_TTL_SECONDS", 600, 60, 86400),
     refreshTtlSeconds,
     refreshAbsoluteTtlSeconds: r.seconds("REFRESH_ABSOLUTE_TTL_SECONDS", 90 * 86400, refreshTtlSeconds, 730 * 86400),

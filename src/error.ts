@@ -33,6 +33,7 @@ export const ERROR_STATUS = {
   MethodNotAllowed: 405,
   UnsupportedMediaType: 415,
   RateLimited: 429,
+  HeaderTooLarge: 431,
   Internal: 500,
 } as const;
 

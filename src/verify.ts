@@ -32,8 +32,13 @@ import { JOSEAlgNotAllowed, JWKSMultipleMatchingKeys, JWKSNoMatchingKey, JWSSign
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 /** Allowed clock difference between issuer and backend, both ways (F7). */
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60;
-/** The longest access-token lifetime gatehouse can be configured with (ACCESS_TOKEN_TTL_SECONDS). */
-export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 86_400;
+/**
+ * The access-token lifetime gatehouse issues by default (its
+ * ACCESS_TOKEN_TTL_SECONDS default): a token whose `iat` is older is refused
+ * as `expired`, whatever its `exp` says. A deployment that changes
+ * ACCESS_TOKEN_TTL_SECONDS passes the same value as `maxTokenAgeSeconds`.
+ */
+export const DEFAULT_MAX_TOKEN_AGE_SECONDS = 600;
 /** Far above any token gatehouse mints (~700 bytes); bigger input is refused before parsing. */
 export const MAX_TOKEN_LENGTH = 8192;
 
@@ -46,7 +51,10 @@ export interface VerifyAccessTokenOptions {
   jwksUrl: string | URL;
   /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`; default 60. */
   clockToleranceSeconds?: number;
-  /** Oldest accepted `iat`, in seconds; also what makes a future `iat` fail. Default one day. */
+  /**
+   * Oldest accepted `iat`, in seconds: set it to gatehouse's
+   * ACCESS_TOKEN_TTL_SECONDS. Default 600, the lifetime gatehouse issues by default.
+   */
   maxTokenAgeSeconds?: number;
   /** A fetch to use for the JWKS (tests, proxies, service bindings). */
   fetch?: FetchImplementation;
@@ -146,7 +154,9 @@ export async function verifyAccessToken(token: unknown, options: VerifyAccessTok
       clockTolerance: tolerance,
       maxTokenAge: options.maxTokenAgeSeconds ?? DEFAULT_MAX_TOKEN_AGE_SECONDS,
     });
+    // `sub` must name someone; `sid`, when present, must name a session.
     if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, error: "invalid_claims" };
+    if (payload.sid !== undefined && (typeof payload.sid !== "string" || payload.sid === "")) return { ok: false, error: "invalid_claims" };
     return { ok: true, claims: payload as AccessTokenClaims };
   } catch (error) {
     return { ok: false, error: classifyJoseError(error) };

@@ -134,7 +134,7 @@ function signInScenario(): Scenario {
   let signIns = 0;
   return {
     name: "sign-in (start → provider → callback)",
-    what: "whole flow; the callback writes user, account and session in 1 round trip",
+    what: "whole flow; the callback claims the state (1 round trip) before the provider, then writes user, account and session in 1 batch",
     expectedRoundTrips: 1,
     // A sign-in is ~10 worker and provider requests: fewer runs, and a short warm-up.
     shape: (load) => ({ requests: load.signIns, warmup: Math.min(load.warmup, 5) }),

@@ -3,6 +3,10 @@
  * `oidc-provider` with a one-step development login (any username, no
  * password, no consent screen: ./interactions.ts), on http://localhost. Signing keys are generated at startup (nothing on
  * disk); PKCE is required; id_tokens carry email and email_verified.
+ *
+ * For tests it counts token-endpoint requests per authorization code:
+ * `GET /__local/token-requests?code=…` answers `{"count": n}`, so a test can
+ * prove a code reached the provider exactly once.
  */
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
@@ -84,8 +88,24 @@ export async function startLocalOidcProvider(options: { port: number; host?: str
   };
   const provider = new Provider(issuer, configuration);
   provider.on("server_error", (_ctx, error) => console.error("local-oidc server_error:", error.message));
+
+  // Every token request that got as far as its parameters, successful or not, per code.
+  const tokenRequests = new Map<string, number>();
+  const countTokenRequest = (ctx: { oidc?: { params?: Record<string, unknown> } }) => {
+    const code = ctx.oidc?.params?.code;
+    if (typeof code === "string") tokenRequests.set(code, (tokenRequests.get(code) ?? 0) + 1);
+  };
+  provider.on("grant.success", countTokenRequest);
+  provider.on("grant.error", countTokenRequest);
+
   const callback = provider.callback();
   server.on("request", (req, res) => {
+    const url = new URL(req.url ?? "/", issuer);
+    if (req.method === "GET" && url.pathname === "/__local/token-requests") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ count: tokenRequests.get(url.searchParams.get("code") ?? "") ?? 0 }));
+      return;
+    }
     handleInteraction(provider, req, res)
       .then((handled) => {
         if (!handled) callback(req, res);

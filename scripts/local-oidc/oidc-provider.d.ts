@@ -55,5 +55,7 @@ declare module "oidc-provider" {
     interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<InteractionDetails>;
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
     Grant: GrantConstructor;
+    /** Token endpoint outcomes; `ctx.oidc.params` holds the parsed request parameters. */
+    on(event: "grant.success" | "grant.error", listener: (ctx: { oidc?: { params?: Record<string, unknown> } }) => void): this;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Turns a driver failure into the error a caller can act on: the database
- * is unreachable (503 DatabaseUnavailable) or older than this build (503
+ * is unreachable or kept failing with a transient conflict (503
+ * DatabaseUnavailable, with `Retry-After`) or is older than this build (503
  * SchemaBehind). Anything else stays unclassified and becomes a 500 without
  * details. The driver's message is never passed on: it can quote SQL values.
  */
@@ -8,6 +9,11 @@ import { GatehouseError } from "../error";
 import { postgresCode } from "./migrations";
 
 const SCHEMA_CODES = new Set(["42P01", "42703", "42704", "3F000"]);
+/** Deadlock and serialization failure: already retried once (`db/client.ts`); a moment later usually works. */
+const CONFLICT_CODES = new Set(["40001", "40P01"]);
+/** Seconds a client should wait before retrying: a conflict clears fast, an outage less so. */
+const RETRY_AFTER_CONFLICT = "1";
+const RETRY_AFTER_UNAVAILABLE = "5";
 
 /**
  * Returns the classified error, or `null` if `error` is not a database failure.
@@ -21,11 +27,23 @@ export function classifyDatabaseError(error: unknown): GatehouseError | null {
   if (code !== undefined && SCHEMA_CODES.has(code)) {
     return new GatehouseError("SchemaBehind", "The database schema is behind this version of gatehouse: apply the pending migrations.", { cause: error });
   }
+  if (code !== undefined && CONFLICT_CODES.has(code)) {
+    return new GatehouseError("DatabaseUnavailable", "The database was busy. Try again in a moment.", {
+      cause: error,
+      headers: { "Retry-After": RETRY_AFTER_CONFLICT },
+    });
+  }
   if (code === undefined && isDriverError(error)) {
-    return new GatehouseError("DatabaseUnavailable", "The database could not be reached. Try again in a moment.", { cause: error });
+    return new GatehouseError("DatabaseUnavailable", "The database could not be reached. Try again in a moment.", {
+      cause: error,
+      headers: { "Retry-After": RETRY_AFTER_UNAVAILABLE },
+    });
   }
   if (code !== undefined && /^(08|53|57|58)/.test(code)) {
-    return new GatehouseError("DatabaseUnavailable", "The database is unavailable. Try again in a moment.", { cause: error });
+    return new GatehouseError("DatabaseUnavailable", "The database is unavailable. Try again in a moment.", {
+      cause: error,
+      headers: { "Retry-After": RETRY_AFTER_UNAVAILABLE },
+    });
   }
   return null;
 }

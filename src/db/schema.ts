@@ -138,18 +138,25 @@ export const sessions = pgTable(
 
 /**
  * Strict single use of sign-in transactions: KV is eventually consistent, so
- * the callback's batch inserts the state's hash here and a replay violates the
- * primary key. The natural key is the hash itself.
+ * the callback claims the state's hash here (INSERT … ON CONFLICT DO NOTHING)
+ * BEFORE it exchanges the code: only the claimant calls the provider. The
+ * natural key is the hash itself.
+ *
+ * `outcome` is NULL while the claimant works, `signed_in` once its batch
+ * committed, or the error code it ended with: duplicate callbacks of the same
+ * browser wait for it and follow it (src/routes/callback-follow.ts).
  */
 export const oauthConsumedStates = pgTable(
   "oauth_consumed_states",
   {
     stateHash: sha256Hex("state_hash").primaryKey(),
     consumedAt: timestamp("consumed_at", { withTimezone: true }).notNull().defaultNow(),
+    outcome: text("outcome"),
   },
   (t) => [
     index("oauth_consumed_states_consumed_at_idx").on(t.consumedAt),
     check("oauth_consumed_states_hash_hex", sql`${t.stateHash} ~ '^[0-9a-f]{64}$'`),
+    check("oauth_consumed_states_outcome", sql`${t.outcome} ~ '^[A-Za-z_]{1,40}$'`),
   ],
 );
 

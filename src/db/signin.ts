@@ -2,9 +2,10 @@
  * The sign-in callback's only database work: ONE `db.batch` (one round
  * trip, one transaction) whose statements make every decision in SQL.
  *
- *   1. consume the state: INSERT into `oauth_consumed_states`; a replay or a
- *      concurrent duplicate violates the primary key and the whole batch
- *      rolls back;
+ *   1. finish the state: mark the callback's claim (`db/signin-claim.ts`)
+ *      `signed_in`, or insert it so; a state that is already finished (a
+ *      replay, a concurrent duplicate) refuses `state_replayed` and the whole
+ *      batch rolls back;
  *   2. decide who signs in (data-modifying CTEs): the account's user, the
  *      linking user, or the owner of the same verified email; create the
  *      user and/or the account; refuse (see below) otherwise. A verified
@@ -35,6 +36,7 @@ import { postgresCode } from "./migrations";
 import { isOrgRoleRefusal } from "./orgs";
 import { TOKEN_AAD_VERSION } from "./provider-tokens";
 import { insertSessionStatement, type NewSession } from "./sessions";
+import { finishStateStatement } from "./signin-claim";
 import { byteaLiteral } from "../lib/hex";
 
 /** Why the database refused a sign-in. */
@@ -86,7 +88,7 @@ export interface SignInBatchInput {
 
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
 const REFUSAL_SQLSTATE = "GH001";
-const REFUSALS: readonly SignInRefusal[] = ["not_linked", "link_conflict", "link_user_missing", "link_session_ended", "issuer_mismatch", "disabled"];
+const REFUSALS: readonly SignInRefusal[] = ["state_replayed", "not_linked", "link_conflict", "link_user_missing", "link_session_ended", "issuer_mismatch", "disabled"];
 
 /**
  * Runs the sign-in batch. A unique violation other than the state's
@@ -124,7 +126,7 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
   const accountUser = sql`(SELECT a.user_id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`;
 
   const results = await db.batch([
-    db.execute(sql`INSERT INTO oauth_consumed_states (state_hash) VALUES (${stateHash})`),
+    db.execute(finishStateStatement(stateHash)),
     db.execute(decideStatement(input)),
     db.execute(sql`
       INSERT INTO organizations (slug, name, personal, personal_user_id)

@@ -5,8 +5,11 @@
  * reading KV does not reveal usable states.
  *
  * KV is eventually consistent and has no compare-and-delete: single use is
- * enforced by the callback's database batch (`oauth_consumed_states`), and
- * the delete here only keeps KV tidy. Every write is awaited (F9).
+ * enforced in the database (`oauth_consumed_states`: the callback claims
+ * the state before its code exchange, its batch finishes it). A used
+ * transaction is left to expire, so a late copy of the callback can still
+ * prove its browser; only a provider `error=` deletes it. Every write is
+ * awaited (F9).
  */
 import { GatehouseError } from "../error";
 import { array, type Infer, int, nullable, object, oneOf, string, uuid, withDefault } from "../lib/shape";

@@ -3,7 +3,6 @@
  * already keeps cookies off cross-site POSTs; these checks do not rely on it.
  */
 import type { MiddlewareHandler } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../context";
 import { GatehouseError } from "../error";
 import { isAllowedOrigin } from "./cors";
@@ -83,14 +82,54 @@ export function methodNotAllowed(allow: string): MiddlewareHandler<AppEnv> {
  * buffered whatever a script sent (Origin is easy to forge outside a
  * browser), up to the platform's 100 MB, in a 128 MB isolate.
  *
+ * A refused body is cancelled, never left hanging: an unread, uncancelled
+ * request body keeps the request half open, and `wrangler dev`'s proxy then
+ * fails the next request ("worker restarted mid-request").
+ *
  * @example
  * token.post("/", requireTrustedOrigin(), limitBody(2048), handler);
  */
 export function limitBody(maxBytes: number): MiddlewareHandler<AppEnv> {
-  return bodyLimit({
-    maxSize: maxBytes,
-    onError: () => {
-      throw new GatehouseError("InvalidRequest", "The request body is too large.");
-    },
-  });
+  return async (c, next) => {
+    const body = c.req.raw.body;
+    if (!body) return next();
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && !c.req.header("transfer-encoding")) {
+      if (!/^\d+$/.test(declared) || Number(declared) > maxBytes) {
+        await cancelQuietly(body);
+        throw tooLarge();
+      }
+      return next();
+    }
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    const buffered = new Uint8Array(size);
+    let offset = 0;
+    for (const chunk of chunks) {
+      buffered.set(chunk, offset);
+      offset += chunk.byteLength;
+    }
+    c.req.raw = new Request(c.req.raw, { body: buffered });
+    return next();
+  };
+}
+
+function tooLarge(): GatehouseError {
+  return new GatehouseError("InvalidRequest", "The request body is too large.");
+}
+
+async function cancelQuietly(body: ReadableStream<Uint8Array>): Promise<void> {
+  // A locked or already finished stream cannot be cancelled; the refusal stands either way.
+  await body.cancel().catch(() => undefined);
 }

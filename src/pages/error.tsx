@@ -28,6 +28,7 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; try
   LastSignInMethod: { title: "Last sign-in method", explain: "This is the only way you can sign in, so it cannot be removed.", tryThis: "Link another sign-in method first, then remove this one." },
   MethodNotAllowed: { title: "Not allowed", explain: "This address does not accept that kind of request.", tryThis: "Go back and use the page's buttons." },
   UnsupportedMediaType: { title: "Unsupported request", explain: "The request body has the wrong type.", tryThis: "Send application/json." },
+  HeaderTooLarge: { title: "Too many cookies", explain: "Your browser sent more cookies for this site than the service accepts.", tryThis: "Clear the cookies of this site (and of its parent domain) in your browser, then try again." },
   RateLimited: { title: "Too many attempts", explain: "There were too many requests from your network.", tryThis: "Wait a minute and try again." },
   Internal: { title: "Something went wrong", explain: "An unexpected error happened on our side.", tryThis: "Try again. If it keeps happening, tell the operator." },
 };

@@ -79,8 +79,8 @@ export interface CodeExchange {
 }
 
 /**
- * Checks the callback (state first, then `iss` and `error=`) and exchanges
- * the code with the PKCE verifier. With `oidc`, an id_token is required and
+ * Checks the callback (state first, then `iss` and `error=`), awaits
+ * `input.beforeExchange`, and exchanges the code with the PKCE verifier. With `oidc`, an id_token is required and
  * its nonce, iss, aud, exp are checked (signature: `verifyIdToken`).
  *
  * @example
@@ -105,6 +105,8 @@ export async function exchangeCode(
   if (options.oidc && input.nonce === null) {
     throw new GatehouseError("Internal", "The sign-in request has no nonce.", { extra: { provider: c.provider } });
   }
+  // Outside the try below: what it throws is not a provider error.
+  await input.beforeExchange?.();
   try {
     const response = await oauth.authorizationCodeGrantRequest(c.as, c.client, c.auth, params, input.redirectUri, input.codeVerifier, {
       ...c.http,

@@ -41,6 +41,13 @@ export interface AuthorizationRequest {
 export interface CallbackInput extends AuthorizationRequest {
   /** The full callback URL as received (code, state, iss, error…). */
   callbackUrl: URL;
+  /**
+   * Awaited after the callback parameters were validated and right before
+   * the code is sent to the token endpoint; whatever it throws ends the
+   * sign-in unchanged. The callback route claims the state here, so the
+   * provider sees each code at most once.
+   */
+  beforeExchange?: () => Promise<void>;
 }
 
 export interface SignInProvider {

@@ -4,9 +4,18 @@
  * Everything that can be checked without the provider is checked first
  * (parameters, state, the browser binding cookie, the provider, `error=`):
  * a rejection there writes nothing, sets no cookie and calls no provider
- * endpoint. Then the provider exchanges the code, and ONE database batch
- * (`db/signin.ts`) consumes the state and writes the user, account,
- * organization, tokens and session. Cookies are set only after it committed.
+ * endpoint. Then the provider validates the callback itself (`iss`, …) and,
+ * right BEFORE its code exchange, the state is claimed in the database
+ * (`db/signin-claim.ts`, one round trip), so the provider sees each code
+ * once however many copies of the callback arrive. The claimant exchanges
+ * the code, and ONE database batch (`db/signin.ts`) finishes the state and
+ * writes the user, account, organization, tokens and session. Cookies are
+ * set only after it committed. Copies that lost the claim wait for the
+ * claimant and follow it (`callback-follow.ts`). Two round trips in all.
+ *
+ * The session's id and refresh secret are derived from the browser's
+ * binding cookie and the state (`deriveSignInRefreshToken`), so every copy
+ * knows the session the claimant creates and can hand the browser the same.
  *
  * A Facebook Pages connect (the transaction names an organization) adds the
  * Graph calls (long-lived token, `/me/accounts`) before that batch and its
@@ -15,17 +24,20 @@
 import { Hono } from "hono/tiny";
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
+import { classifyDatabaseError } from "../db/errors";
 import { runSignInBatch, type SignInRefusal } from "../db/signin";
+import { claimSignInState, recordSignInFailure, type SignInObservation } from "../db/signin-claim";
 import { userTokenAad } from "../orgs/provider-token-secret";
 import { GatehouseError, type ErrorCode } from "../error";
 import { deleteTransaction, loadTransaction, type SignInTransaction } from "../kv/transactions";
 import { readCookie, serializeCookie } from "../lib/cookies";
 import { seal, sha256Hex } from "../lib/crypto";
-import { log } from "../lib/log";
+import { describeError, log } from "../lib/log";
 import { storedProfile } from "../lib/profile";
 import type { ProviderTokenSet, SignInProvider } from "../providers";
 import { setSessionCookies } from "../sessions/browser-session";
-import { mintRefreshToken } from "../sessions/refresh-token";
+import { deriveSignInRefreshToken, type MintedRefreshToken } from "../sessions/refresh-token";
+import { followClaimant } from "./callback-follow";
 import { prepareFacebookConnect, type PreparedConnect } from "./org-facebook";
 import { callbackUrlFor, providerFromRoute, TRANSACTION_COOKIE } from "./signin";
 
@@ -49,9 +61,50 @@ const REFUSAL_ERRORS: Record<SignInRefusal, { code: ErrorCode; message: string }
 export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
   const provider = providerFromRoute(c, c.req.param("provider"));
   const callbackUrl = new URL(c.req.url);
-  const { state, stateHash, transaction } = await checkCallback(c, provider, callbackUrl.searchParams);
+  const { state, stateHash, transaction, binding } = await checkCallback(c, provider, callbackUrl.searchParams);
+  const refresh = await deriveSignInRefreshToken(binding, state);
 
+  // The provider validates the callback (iss, …), then calls this right before its code exchange.
+  let claimed = false;
+  const beforeExchange = async () => {
+    const claim = await claimSignInState(await c.var.db(), stateHash, refresh);
+    if (!claim.won) throw new ClaimLost(claim.seen);
+    claimed = true;
+  };
+  try {
+    return await completeSignIn(c, { provider, callbackUrl, state, stateHash, transaction, refresh, beforeExchange, claimed: () => claimed });
+  } catch (error) {
+    if (error instanceof ClaimLost) return followClaimant(c, { provider: provider.id, stateHash, refresh, transaction, seen: error.seen });
+    if (claimed) await recordFailure(c, stateHash, provider.id, error);
+    throw error;
+  }
+});
+
+/** Thrown by the claim when another copy of this callback holds the state. */
+class ClaimLost extends Error {
+  constructor(readonly seen: SignInObservation) {
+    super("another copy of this callback claimed the state");
+    this.name = "ClaimLost";
+  }
+}
+
+/** The claimant's work: the code exchange, the sign-in batch, the cookies. */
+async function completeSignIn(
+  c: Context<AppEnv>,
+  input: {
+    provider: SignInProvider;
+    callbackUrl: URL;
+    state: string;
+    stateHash: string;
+    transaction: SignInTransaction;
+    refresh: MintedRefreshToken;
+    beforeExchange: () => Promise<void>;
+    claimed: () => boolean;
+  },
+): Promise<Response> {
+  const { provider, callbackUrl, state, stateHash, transaction, refresh } = input;
   const { profile, tokens } = await provider.completeSignIn({
+    beforeExchange: input.beforeExchange,
     state,
     codeVerifier: transaction.codeVerifier,
     nonce: transaction.nonce,
@@ -59,12 +112,13 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
     scopes: transaction.scopes,
     callbackUrl,
   });
+  // Every provider exchanges its code through oauth.ts, which claims first; one that did not is a bug.
+  if (!input.claimed()) throw new Error("the provider exchanged the code without claiming the state");
   const stored = profile.provider === provider.id ? storedProfile(profile) : null;
   if (!stored) throw new GatehouseError("OAuthCallback", "The provider did not return a usable account id.");
   const prepared = await prepareConnect(c, provider, transaction, stored.subject, tokens);
 
   const now = new Date();
-  const refresh = await mintRefreshToken();
   const { sessions } = c.var.config;
   const result = await runSignInBatch(await c.var.db(), {
     stateHash,
@@ -84,9 +138,8 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
       absoluteTtlSeconds: sessions.refreshAbsoluteTtlSeconds,
     },
   });
-  // The state is consumed (or refused) in the database; the KV copy has no further use.
-  if (!(await deleteTransaction(c.var.kv, stateHash))) log("warn", "transaction_delete_failed", { provider: provider.id });
-
+  // The KV transaction stays until it expires: a late copy of this callback
+  // (a restored tab) still proves its browser with it and follows this outcome.
   if (!result.ok) {
     const { code, message } = REFUSAL_ERRORS[result.refusal];
     log("info", "sign_in_refused", { provider: provider.id, refusal: result.refusal });
@@ -105,7 +158,21 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
   c.header("Set-Cookie", serializeCookie(TRANSACTION_COOKIE, "", 0), { append: true });
   c.header("Cache-Control", "no-store");
   return c.redirect(prepared?.capped ? withCappedFlag(transaction.redirectTo) : transaction.redirectTo, 302);
-});
+}
+
+/**
+ * Stores the error code the claimant ended with, so its copies stop waiting
+ * and answer the same. Best effort: if the database fails here too, the
+ * copies give up after their wait and the original error still stands.
+ */
+async function recordFailure(c: Context<AppEnv>, stateHash: string, provider: string, error: unknown): Promise<void> {
+  const code = (error instanceof GatehouseError ? error : classifyDatabaseError(error))?.code ?? "Internal";
+  try {
+    await recordSignInFailure(await c.var.db(), stateHash, code);
+  } catch (recordError) {
+    log("warn", "sign_in_failure_unrecorded", { provider, code, ...describeError(recordError) });
+  }
+}
 
 /** A connect's Graph work, or `null` for a plain sign-in or link. */
 async function prepareConnect(
@@ -137,7 +204,7 @@ async function checkCallback(
   c: Context<AppEnv>,
   provider: SignInProvider,
   params: URLSearchParams,
-): Promise<{ state: string; stateHash: string; transaction: SignInTransaction }> {
+): Promise<{ state: string; stateHash: string; transaction: SignInTransaction; binding: string }> {
   for (const name of SINGLE_PARAMETERS) {
     if (params.getAll(name).length > 1) {
       throw new GatehouseError("OAuthCallback", "The sign-in response repeats a parameter.");
@@ -173,7 +240,7 @@ async function checkCallback(
   if (code === null || code.length === 0 || code.length > MAX_CODE_LENGTH || !/^[\x21-\x7e]+$/.test(code)) {
     throw new GatehouseError("OAuthCallback", "The sign-in response has no valid code.");
   }
-  return { state, stateHash, transaction };
+  return { state, stateHash, transaction, binding: cookie.value };
 }
 
 function stateInvalid(): GatehouseError {

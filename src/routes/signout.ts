@@ -3,6 +3,10 @@
  * the user) in one UPDATE, denylists the revoked sids so their session JWTs
  * stop working at the edge, and clears the cookies. Signing out without a
  * session still clears the cookies: it is idempotent.
+ *
+ * The cookies are cleared only once the denylist write succeeded: after a
+ * failed write (503 StorageUnavailable) the browser keeps its session JWT,
+ * which still works at the edge, and can retry; the retry denylists it.
  */
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
@@ -25,11 +29,11 @@ export const signout = new Hono<AppEnv>()
     }
     const proof = await identifySession(c);
     const revoked = proof ? await revokeSessions(await c.var.db(), proof, scopeParam === "all" ? "all" : "current") : [];
-    clearSessionCookies(c);
-    c.res.headers.set("Clear-Site-Data", '"cookies"');
-    // A verified JWT's sid is denied even if its row was already revoked.
+    // A verified JWT's sid is denied even if its row was already revoked (a retry after a failed write).
     const denied = proof?.kind === "jwt" ? [...revoked, proof.sessionId] : revoked;
     await denySessionIds(c, denied);
+    clearSessionCookies(c);
+    c.res.headers.set("Clear-Site-Data", '"cookies"');
     if (wantsHtml(c.req.raw)) return c.redirect("/auth/signin", 303);
     return c.json({ signedOut: true, revokedSessions: revoked.length });
   })

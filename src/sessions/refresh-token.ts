@@ -73,6 +73,45 @@ export function refreshTokenValue(sessionId: string, familySecret: string, secre
 }
 
 /**
+ * The session id and refresh secret of the session a sign-in callback
+ * creates, derived from the browser's transaction-binding cookie and the
+ * state (HMAC-SHA-256 keyed with the binding). Every copy of one callback
+ * (double navigation, a restored tab) carries the same cookie and state, so
+ * each copy derives the same token: the copy that claimed the state creates
+ * the session, and the others hand the browser that same session once it
+ * exists, instead of a second one or an error page.
+ *
+ * The binding is 256 random bits that only this browser holds (an HttpOnly
+ * `__Host-` cookie, cleared by the callback) and KV stores only its SHA-256;
+ * the database stores only the secret's SHA-256. So neither store yields the
+ * token, and a foreign browser, which lacks the binding, cannot derive it.
+ *
+ * @example
+ * const minted = await deriveSignInRefreshToken(bindingCookieValue, state);
+ */
+export async function deriveSignInRefreshToken(binding: string, state: string): Promise<MintedRefreshToken> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(binding), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const mac = async (label: string) =>
+    new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`gatehouse:signin-session:v1:${label}:${state}`)));
+  const idBytes = (await mac("sid")).slice(0, 16);
+  // A version 4, variant 1 UUID, like crypto.randomUUID().
+  idBytes[6] = ((idBytes[6] ?? 0) & 0x0f) | 0x40;
+  idBytes[8] = ((idBytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = Array.from(idBytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const sessionId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const familySecret = base64Url(await mac("family"));
+  const secret = base64Url(await mac("secret"));
+  return {
+    sessionId,
+    familySecret,
+    familySecretHash: await hashSecret(familySecret),
+    secret,
+    token: refreshTokenValue(sessionId, familySecret, secret),
+    secretHash: await hashSecret(secret),
+  };
+}
+
+/**
  * A new secret for an existing session (rotation).
  *
  * @example
@@ -121,6 +160,9 @@ export function hashSecret(secret: string): Promise<string> {
 }
 
 function randomSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(SECRET_BYTES));
+  return base64Url(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
+}
+
+function base64Url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }

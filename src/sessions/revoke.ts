@@ -12,8 +12,9 @@ import { SESSION_CLOCK_TOLERANCE_SECONDS } from "../tokens/session-jwt";
 
 /**
  * Denylists session ids for as long as a session JWT or an access token
- * naming them can still be accepted (the longer lifetime plus the clock tolerance). Awaited; a KV failure
- * is a 503 `StorageUnavailable`, logged, never skipped silently.
+ * naming them can still be accepted (the longer lifetime plus the clock
+ * tolerance). Awaited; a refused write is tried once more (the puts are
+ * idempotent), then it is a 503 `StorageUnavailable`, logged, never skipped silently.
  *
  * @example
  * await denySessionIds(c, revokedIds);
@@ -25,8 +26,13 @@ export async function denySessionIds(c: Context<AppEnv>, sessionIds: readonly st
   const ttl = Math.max(sessionTtlSeconds, accessTokenTtlSeconds) + SESSION_CLOCK_TOLERANCE_SECONDS;
   try {
     await denySessions(c.var.kv, sessionIds, ttl);
-  } catch (error) {
-    log("error", "denylist_write_failed", { count: sessionIds.length, ...describeError(error) });
-    throw new GatehouseError("StorageUnavailable", "The sign-out could not be propagated; try again.", { cause: error });
+  } catch (first) {
+    log("warn", "denylist_write_retried", { count: sessionIds.length, ...describeError(first) });
+    try {
+      await denySessions(c.var.kv, sessionIds, ttl);
+    } catch (error) {
+      log("error", "denylist_write_failed", { count: sessionIds.length, ...describeError(error) });
+      throw new GatehouseError("StorageUnavailable", "The sign-out could not be propagated; try again.", { cause: error });
+    }
   }
 }

@@ -121,11 +121,16 @@ export async function verifySessionJwt(
   }
 }
 
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value !== "";
+}
+
 function isSessionClaims(payload: Record<string, unknown>): payload is Record<string, unknown> & SessionClaims {
   const optionalString = (v: unknown) => v === undefined || typeof v === "string";
   return (
-    typeof payload.sub === "string" &&
-    typeof payload.sid === "string" &&
+    // An empty `sub` or `sid` names nobody: never a session (jose's requiredClaims only checks presence).
+    nonEmptyString(payload.sub) &&
+    nonEmptyString(payload.sid) &&
     typeof payload.sess_exp === "number" &&
     optionalString(payload.email) &&
     (payload.email_verified === undefined || typeof payload.email_verified === "boolean") &&

@@ -47,7 +47,9 @@ export async function verifyAccessTokenLocal(
       maxTokenAge: config.sessions.accessTokenTtlSeconds,
       currentDate: now,
     });
+    // `sub` must name someone; `sid`, when present, must name a session.
     if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, error: "invalid_claims" };
+    if (payload.sid !== undefined && (typeof payload.sid !== "string" || payload.sid === "")) return { ok: false, error: "invalid_claims" };
     return { ok: true, claims: payload as AccessTokenClaims };
   } catch (error) {
     if (error instanceof JWTExpired) return { ok: false, error: "expired" };

@@ -67,7 +67,7 @@ describe("starting a connect", () => {
   });
 });
 
-describe("the callback refuses, writing nothing", () => {
+describe("the callback refuses, writing nothing but the claimed state and its outcome", () => {
   it("when the role was revoked between start and callback (the guard inside the batch)", async () => {
     const { org } = await orgWithOwner();
     const admin = await memberOf(org.id, "admin");
@@ -82,10 +82,11 @@ describe("the callback refuses, writing nothing", () => {
     expect(res.status).toBe(403);
     expect(await res.text()).toContain("<code>Forbidden</code>");
     expect(res.headers.getSetCookie()).toEqual([]);
-    // The batch ran (one round trip) and rolled back: not even the state or the account.
-    expect((await stats(SCOPE)).requests).toBe(1);
-    expect(await connectRows(where)).toEqual(before);
+    // Claim, the batch (rolled back: not even the account), and the refusal recorded for duplicates.
+    expect((await stats(SCOPE)).requests).toBe(3);
+    expect(await connectRows(where)).toEqual({ ...before, consumed: 1 });
     expect(before).toMatchObject({ pages: 0, org_tokens: 0, accounts: 0, consumed: 0, audit: 0 });
+    expect(await stateOutcome(flow.stateHash)).toBe("Forbidden");
   });
 
   const graphFailures: [string, FakeScenario, number, string][] = [
@@ -117,8 +118,14 @@ describe("the callback refuses, writing nothing", () => {
     expect(body).toContain(`<code>${code}</code>`);
     expect(body).not.toMatch(/EAA[BLP]/);
     expect(res.headers.getSetCookie()).toEqual([]);
-    expect((await stats(SCOPE)).requests).toBe(0);
-    expect(await connectRows(where)).toEqual(before);
+    // The claim before the exchange and the failure recorded for duplicates; no batch.
+    expect((await stats(SCOPE)).requests).toBe(2);
+    expect(await connectRows(where)).toEqual({ ...before, consumed: 1 });
+    expect(await stateOutcome(flow.stateHash)).toBe(code);
     if (code === "AccessDenied") expect(await fakeCalls({ scenario: flow.scenario, endpoint: "exchange" })).toEqual([]);
   });
 });
+
+async function stateOutcome(stateHash: string): Promise<string | null | undefined> {
+  return (await rawSql<{ outcome: string | null }>("SELECT outcome FROM oauth_consumed_states WHERE state_hash = $1", [stateHash]))[0]?.outcome;
+}

@@ -153,6 +153,12 @@ describe("verifyAccessTokenLocal", () => {
     expect((await verifyAccessTokenLocal(config(), token, "https://api.example.com", now)).ok).toBe(true);
   });
 
+  it("refuses an empty sub or sid", async () => {
+    const now = new Date(t0 * 1000);
+    expect(await verifyAccessTokenLocal(config(), await at(t0, { sub: "" }), API, now)).toEqual({ ok: false, error: "invalid_claims" });
+    expect(await verifyAccessTokenLocal(config(), await at(t0, { sid: "" }), API, now)).toEqual({ ok: false, error: "invalid_claims" });
+  });
+
   it("refuses a token signed by a key that is not ours", async () => {
     // A key we never configured, presenting our kid.
     const foreign = { ...(await generateSigningJwk()), kid: "test-key-1" };

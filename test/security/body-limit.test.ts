@@ -15,17 +15,26 @@ const SPA = "https://app.example.com";
 const CHUNK = 64 * 1024;
 const TOTAL = 8 * 1024 * 1024;
 
-/** An endless-looking body of `TOTAL` bytes that records how much the server pulled. */
-function countingBody(fill: number): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+/**
+ * An endless-looking body of `TOTAL` bytes that records how much the server
+ * pulled and whether it cancelled the rest. A refused body left unread and
+ * uncancelled keeps the connection's request half open: `wrangler dev`'s
+ * proxy then fails the next request with 503 "worker restarted mid-request".
+ */
+function countingBody(fill: number): { body: ReadableStream<Uint8Array>; pulled: () => number; cancelled: () => boolean } {
   let sent = 0;
+  let cancelled = false;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (sent >= TOTAL) return controller.close();
       sent += CHUNK;
       controller.enqueue(new Uint8Array(CHUNK).fill(fill));
     },
+    cancel() {
+      cancelled = true;
+    },
   });
-  return { body, pulled: () => sent };
+  return { body, pulled: () => sent, cancelled: () => cancelled };
 }
 
 const SPACE = 0x20;
@@ -40,13 +49,28 @@ const cases = [
 describe("oversized request bodies", () => {
   it.each(cases)("$name stops reading a streamed body early and answers 400 InvalidRequest", async ({ path, origin, type, fill }) => {
     const { cookieHeader } = await signInAs(await createTestUser());
-    const { body, pulled } = countingBody(fill);
+    const { body, pulled, cancelled } = countingBody(fill);
     const res = await callWorker(path, { method: "POST", headers: { origin, "content-type": type, accept: "application/json", cookie: cookieHeader }, body });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ code: "InvalidRequest" });
     expect(res.headers.getSetCookie()).toEqual([]);
     // A few chunks may be buffered ahead; the whole 8 MB must not be.
     expect(pulled()).toBeLessThan(1024 * 1024);
+    // The rest is cancelled, not left hanging.
+    expect(cancelled()).toBe(true);
+  });
+
+  it.each(cases)("$name cancels a streamed body whose declared Content-Length is over the limit, unread", async ({ path, origin, type, fill }) => {
+    const { body, pulled, cancelled } = countingBody(fill);
+    const res = await callWorker(path, {
+      method: "POST",
+      headers: { origin, "content-type": type, accept: "application/json", "content-length": String(TOTAL) },
+      body,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "InvalidRequest" });
+    expect(pulled()).toBeLessThan(1024 * 1024);
+    expect(cancelled()).toBe(true);
   });
 
   it.each(cases)("$name refuses a declared Content-Length over the limit without a session", async ({ path, origin, type, fill }) => {

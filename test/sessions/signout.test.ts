@@ -4,6 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { call, scopedEnv } from "../helpers/app";
 import { rawSql } from "../helpers/neon-local";
 import { requestUnsettled, signinEnv, wrapKv } from "../signin/helpers";
 import { callWorker, cookieHeader, createTestUser, resetRoundTrips, roundTrips, setCookies, signInAs, type TestSession } from "../helpers/sessions";
@@ -248,5 +249,49 @@ describe("/auth/sessions", () => {
     expect(res.status).toBe(403);
     expect(await roundTrips()).toBe(0);
     expect(await revokedAt(second.sessionId)).toBeNull();
+  });
+});
+
+describe("POST /auth/signout when the denylist write fails", () => {
+  /** The app with a KV namespace whose writes are refused (reads still work). */
+  const failingKv = () => wrapKv(env.AUTH_KV, { failPut: true });
+  const signOutWith = (kv: KVNamespace, cookie: string, query = "") =>
+    call(`/auth/signout${query}`, { method: "POST", headers: { cookie, origin: AUTH, accept: "application/json" } }, { env: { ...scopedEnv("s-signout-kv"), AUTH_KV: kv } as Env });
+
+  it("answers 503 StorageUnavailable and keeps both cookies, so the browser can retry; the retry finishes the revocation", async () => {
+    const broken = failingKv();
+    const res = await signOutWith(broken.kv, s.cookieHeader);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ code: "StorageUnavailable" });
+    // Nothing tells the browser to drop its cookies while the session JWT still works at the edge.
+    expect(res.headers.getSetCookie()).toEqual([]);
+    expect(res.headers.get("clear-site-data")).toBeNull();
+    // The write was tried again before giving up.
+    expect(broken.puts).toEqual([`deny:sid:${s.sessionId}`, `deny:sid:${s.sessionId}`]);
+    expect(await env.AUTH_KV.get(`deny:sid:${s.sessionId}`)).toBeNull();
+
+    // The browser still holds its cookies and retries once KV works again.
+    const retry = await signOut(s.cookieHeader);
+    expect(retry.status).toBe(200);
+    expectClearedCookies(retry);
+    expect(await env.AUTH_KV.get(`deny:sid:${s.sessionId}`)).toBe("1");
+    expect(await revokedAt(s.sessionId)).not.toBeNull();
+    expect(await sessionStatus(s)).toBe(401);
+  });
+
+  it("succeeds when only the first write attempt fails", async () => {
+    let failures = 1;
+    const flaky = {
+      get: (key: string) => env.AUTH_KV.get(key),
+      put: async (key: string, value: string, options?: KVNamespacePutOptions) => {
+        if (failures-- > 0) throw new Error("KV PUT failed: 503");
+        await env.AUTH_KV.put(key, value, options);
+      },
+      delete: (key: string) => env.AUTH_KV.delete(key),
+    } as unknown as KVNamespace;
+    const res = await signOutWith(flaky, s.cookieHeader);
+    expect(res.status).toBe(200);
+    expectClearedCookies(res);
+    expect(await env.AUTH_KV.get(`deny:sid:${s.sessionId}`)).toBe("1");
   });
 });

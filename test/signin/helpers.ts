@@ -12,6 +12,13 @@ import { fakeCalls, fakeScenario, visitAuthorize, type FakeProviderName, type Fa
 import { scopedDatabaseUrl, rawSql } from "../helpers/neon-local";
 
 export const TX_COOKIE = "__Host-gh_tx";
+/**
+ * Database round trips of a successful callback: the claim on the state
+ * (before the provider is called, so it sees each code once), then the one
+ * sign-in batch. A callback refused after the claim makes the claim, maybe
+ * the batch, and one UPDATE recording the refusal for its duplicates.
+ */
+export const CALLBACK_ROUND_TRIPS = 2;
 const app = createApp();
 const envs = new Map<string, Env>();
 

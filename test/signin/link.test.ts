@@ -9,7 +9,7 @@ import { sha256Hex } from "../../src/lib/crypto";
 import { fakeScenario, visitAuthorize } from "../fakes/control";
 import { rawSql, resetStats, stats } from "../helpers/neon-local";
 import { createTestUser, signInAs } from "../helpers/sessions";
-import { beginFlow, callbackPath, countRows, request, signinEnv, TX_COOKIE, wrapKv } from "./helpers";
+import { beginFlow, CALLBACK_ROUND_TRIPS, callbackPath, countRows, request, signinEnv, TX_COOKIE, wrapKv } from "./helpers";
 
 const SCOPE = "signin_link";
 const targetEnv = signinEnv(SCOPE);
@@ -45,7 +45,7 @@ describe("POST /auth/link/:provider", () => {
     await resetStats(SCOPE);
     const res = await request(started.callbackUrl.pathname + started.callbackUrl.search, { headers: { cookie: `${cookieHeader}; ${started.txCookie}` } }, targetEnv);
     expect(res.status, await res.clone().text()).toBe(302);
-    expect((await stats(SCOPE)).requests).toBe(1);
+    expect((await stats(SCOPE)).requests).toBe(CALLBACK_ROUND_TRIPS);
     expect(await rawSql(`SELECT user_id FROM accounts WHERE provider = 'google' AND provider_subject = $1`, [subject])).toEqual([{ user_id: userId }]);
     // The link's new session continues the one that started it: it came through the same identity
     // (so unlinking the newly linked account does not sign this browser out).
@@ -54,7 +54,7 @@ describe("POST /auth/link/:provider", () => {
     expect(await countRows({ userId })).toMatchObject({ orgs: 1, tokens: 1 });
   });
 
-  it("refuses an identity that belongs to another user with AccountAlreadyLinked, writing nothing", async () => {
+  it("refuses an identity that belongs to another user with AccountAlreadyLinked, writing nothing but the burned state", async () => {
     const ownerSubject = newId();
     const owner = await beginFlow("github", targetEnv, { user: { id: ownerSubject, email: null } });
     expect((await request(callbackPath(owner), { headers: { cookie: owner.cookie } }, targetEnv)).status).toBe(302);
@@ -66,7 +66,7 @@ describe("POST /auth/link/:provider", () => {
     expect(res.status).toBe(409);
     expect(await res.text()).toContain("<code>AccountAlreadyLinked</code>");
     expect(res.headers.getSetCookie()).toEqual([]);
-    expect(await countRows({ userId, stateHash: started.stateHash })).toMatchObject({ sessions: 1, tokens: 0, consumed: 0 });
+    expect(await countRows({ userId, stateHash: started.stateHash })).toMatchObject({ sessions: 1, tokens: 0, consumed: 1 });
     expect(await rawSql(`SELECT count(*)::int AS n FROM accounts WHERE user_id = $1`, [userId])).toEqual([{ n: 0 }]);
   });
 

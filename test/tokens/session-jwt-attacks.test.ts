@@ -98,6 +98,11 @@ describe("session JWT verification", () => {
     await expectRefused(await craftJwt(noSub, SESSION_TYP));
   });
 
+  it("refuses an empty sid or sub", async () => {
+    await expectRefused(await craftJwt({ ...sessionClaims(userId, sessionId), sub: "" }, SESSION_TYP));
+    await expectRefused(await craftJwt({ ...sessionClaims(userId, sessionId), sid: "" }, SESSION_TYP));
+  });
+
   it("allows 60 s of clock skew on exp, iat and nbf, and no more", async () => {
     await expectAccepted(await craftJwt(sessionClaims(userId, sessionId, { iat: -330, exp: -30 }), SESSION_TYP));
     await expectRefused(await craftJwt(sessionClaims(userId, sessionId, { iat: -420, exp: -120 }), SESSION_TYP));
@@ -112,14 +117,16 @@ describe("session JWT verification", () => {
     await expectRefused(await craftJwt(sessionClaims(userId, sessionId, { iat: -3600, exp: 3600 }), SESSION_TYP));
   });
 
-  it("refuses malformed tokens: 2 or 4 parts, junk, 8 KB+, duplicate JSON keys", async () => {
+  it("refuses malformed tokens: 2 or 4 parts, junk, over 4 KB, duplicate JSON keys", async () => {
     const good = await craftJwt(sessionClaims(userId, sessionId), SESSION_TYP);
     const [h, p, s] = good.split(".");
     await expectRefused(`${h}.${p}`);
     await expectRefused(`${h}.${p}.${s}.${s}`);
     await expectRefused("not-a-jwt");
     await expectRefused(`${h}.${p}!.${s}`);
-    const big = await craftJwt({ ...sessionClaims(userId, sessionId), pad: "x".repeat(8 * 1024) }, SESSION_TYP);
+    // Over MAX_SESSION_JWT_LENGTH (4096) but under the Cookie header cap (8 KiB, cookie-header.test.ts).
+    const big = await craftJwt({ ...sessionClaims(userId, sessionId), pad: "x".repeat(4 * 1024) }, SESSION_TYP);
+    expect(big.length).toBeGreaterThan(4096);
     await expectRefused(big);
     // Duplicate keys: JSON.parse keeps the last one; a signature over them proves nothing about intent.
     const key = await importJWK(TEST_SIGNING_KEYS[0]!, "ES256");

@@ -5,9 +5,9 @@
  */
 import { generateKeyPair, importJWK, SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { verifyAccessToken, type VerifyAccessTokenOptions } from "../../src/verify";
+import { DEFAULT_MAX_TOKEN_AGE_SECONDS, verifyAccessToken, type VerifyAccessTokenOptions } from "../../src/verify";
 import { TEST_SIGNING_KEYS } from "../bindings";
-import { b64json, callWorker, craftJwt } from "../helpers/sessions";
+import { b64json, callWorker, craftJwt, testConfig } from "../helpers/sessions";
 
 const jwksFetch = (url: string, init: { headers: Headers }) => callWorker(new URL(url).pathname, { headers: init.headers });
 const options: VerifyAccessTokenOptions = {
@@ -58,6 +58,25 @@ describe("verifyAccessToken", () => {
       const { [claim]: _dropped, ...rest } = claims();
       expect(await verifyAccessToken(await craftJwt(rest, AT), options)).toEqual({ ok: false, error: "invalid_claims" });
     }
+  });
+
+  it("by default refuses a token older than the access-token lifetime gatehouse issues, even with a far exp", async () => {
+    // What gatehouse mints by default: the backend's default follows it.
+    expect(DEFAULT_MAX_TOKEN_AGE_SECONDS).toBe(testConfig().sessions.accessTokenTtlSeconds);
+    expect(DEFAULT_MAX_TOKEN_AGE_SECONDS).toBe(600);
+    // 20 minutes old, exp stretched an hour ahead: a token gatehouse never issued with its default lifetime.
+    const old = await craftJwt(claims({ iat: -1200, exp: 3600 }), AT);
+    expect(await verifyAccessToken(old, options)).toEqual({ ok: false, error: "expired" });
+    // An operator who raised ACCESS_TOKEN_TTL_SECONDS passes the same value.
+    expect(await verifyAccessToken(old, { ...options, maxTokenAgeSeconds: 3600 })).toMatchObject({ ok: true });
+    // Within the lifetime (plus the 60 s tolerance) it passes by default.
+    expect(await verifyAccessToken(await craftJwt(claims({ iat: -630, exp: 30 }), AT), options)).toMatchObject({ ok: true });
+  });
+
+  it("refuses an empty sub, and an empty sid when the token carries one", async () => {
+    expect(await verifyAccessToken(await craftJwt({ ...claims(), sub: "" }, AT), options)).toEqual({ ok: false, error: "invalid_claims" });
+    expect(await verifyAccessToken(await craftJwt({ ...claims(), sid: "" }, AT), options)).toEqual({ ok: false, error: "invalid_claims" });
+    expect(await verifyAccessToken(await craftJwt({ ...claims(), sid: 42 }, AT), options)).toEqual({ ok: false, error: "invalid_claims" });
   });
 
   it("requires typ at+jwt: a session JWT is not an access token", async () => {

@@ -1,0 +1,2 @@
+ALTER TABLE "oauth_consumed_states" ADD COLUMN "outcome" text;--> statement-breakpoint
+ALTER TABLE "oauth_consumed_states" ADD CONSTRAINT "oauth_consumed_states_outcome" CHECK ("oauth_consumed_states"."outcome" ~ '^[A-Za-z_]{1,40}$');
