@@ -39,6 +39,9 @@ function safeExit(error: unknown): never {
   process.exit(1);
 }
 
+/** Whether the checked environment sets GATEHOUSE_DEVELOPMENT (never in a deployment). */
+let operatorDevelopmentFlag = false;
+
 try {
   await main();
 } catch (error) {
@@ -79,6 +82,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = result.config;
+  operatorDevelopmentFlag = operator.env.GATEHOUSE_DEVELOPMENT !== undefined;
   console.log("configuration: ok");
   if (deploy) checkDeployValues(config);
   printBackendFacts(config);
@@ -112,6 +116,7 @@ function checkDeployValues(config: Readonly<Config>): void {
   if (url.protocol !== "https:") problem("AUTH_URL: a deployment must use https");
   if (/^(localhost|127\.|\[::1\])/.test(url.hostname) || url.hostname.endsWith(".localhost")) problem("AUTH_URL: names a local address");
   if (config.database.fetchEndpoint !== null) problem("NEON_FETCH_ENDPOINT: set, so database traffic would go to a local endpoint; unset it for a deployment");
+  if (operatorDevelopmentFlag) problem("GATEHOUSE_DEVELOPMENT: set, which allows http://localhost origins and a local database endpoint; unset it for a deployment");
   for (const p of config.providers) {
     if (p.issuer && p.issuer.protocol !== "https:") problem(`OIDC_${p.id.toUpperCase()}_ISSUER: a deployment must use an https issuer`);
   }

@@ -37,6 +37,7 @@ beforeAll(async () => {
   const db = new URL(neon.connectionString);
   db.password = DB_PASSWORD;
   values = {
+    GATEHOUSE_DEVELOPMENT: "true",
     AUTH_URL: "https://auth.example.com",
     DATABASE_URL: db.toString(),
     NEON_FETCH_ENDPOINT: neon.fetchEndpoint,
@@ -196,9 +197,10 @@ describe("doctor checks what a deploy needs", () => {
     expectNoSecret(local.output);
     expect(local.output).toContain("AUTH_URL: a deployment must use https");
     expect(local.output).toContain("NEON_FETCH_ENDPOINT: set");
+    expect(local.output).toContain("GATEHOUSE_DEVELOPMENT: set");
     expect(local.status).toBe(1);
 
-    const { NEON_FETCH_ENDPOINT: _endpoint, ...production } = values;
+    const { NEON_FETCH_ENDPOINT: _endpoint, GATEHOUSE_DEVELOPMENT: _development, ...production } = values;
     const good = await runDoctor(dir, ["--env", "production"], production);
     expectNoSecret(good.output);
     expect(good.output).toContain("configuration: ok");

@@ -84,7 +84,9 @@ describe("POST /auth/link/:provider", () => {
     expect(await res.text()).toContain("<code>AccessDenied</code>");
     expect(res.headers.getSetCookie()).toEqual([]);
     expect(await rawSql(`SELECT count(*)::int AS n FROM accounts WHERE provider = 'google' AND provider_subject = $1`, [subject])).toEqual([{ n: 0 }]);
-    expect(await countRows({ userId, stateHash: started.stateHash })).toMatchObject({ sessions: 1, consumed: 0 });
+    // Nothing of the link is written; the state itself is spent (claimed before the code exchange, with its refusal recorded).
+    expect(await countRows({ userId, stateHash: started.stateHash })).toMatchObject({ sessions: 1, consumed: 1 });
+    expect(await rawSql(`SELECT outcome FROM oauth_consumed_states WHERE state_hash = $1`, [started.stateHash])).toEqual([{ outcome: "AccessDenied" }]);
   });
 
   it.each([
