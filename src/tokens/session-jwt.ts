@@ -99,6 +99,12 @@ export async function verifySessionJwt(
   token: string,
   now: Date,
 ): Promise<SessionJwtResult> {
+  const nowSeconds = now.getTime() / 1000;
+  const known = verified.get(config)?.get(token);
+  if (known) {
+    if (withinTime(known, nowSeconds, config.sessions.sessionTtlSeconds)) return { ok: true, claims: known };
+    verified.get(config)?.delete(token);
+  }
   if (jwtShapeProblem(token, MAX_SESSION_JWT_LENGTH) !== null) return { ok: false, reason: "malformed" };
   const ring = await keyRingFor(config.signingKeys);
   try {
@@ -113,12 +119,36 @@ export async function verifySessionJwt(
       currentDate: now,
     });
     if (!isSessionClaims(payload)) return { ok: false, reason: "invalid" };
+    remember(config, token, payload);
     return { ok: true, claims: payload };
   } catch (error) {
     if (error instanceof JWTExpired) return { ok: false, reason: "expired" };
     if (error instanceof JWSInvalid || error instanceof JWTInvalid) return { ok: false, reason: "malformed" };
     return { ok: false, reason: "invalid" };
   }
+}
+
+/**
+ * Session JWTs this isolate verified, per configuration object (a new
+ * configuration, e.g. rotated keys, starts empty): the same bytes verify the
+ * same way, so a repeated check skips the signature and claim checks and
+ * re-checks only time, exactly as jose would (`exp`, `iat`, the token age,
+ * each with the clock tolerance). Revocation is not cached here: callers
+ * still consult the denylist. Bounded; the oldest entries go first.
+ */
+const verified = new WeakMap<object, Map<string, SessionClaims>>();
+const VERIFIED_MAX = 10_000;
+
+function remember(config: object, token: string, claims: SessionClaims): void {
+  let tokens = verified.get(config);
+  if (!tokens) verified.set(config, (tokens = new Map()));
+  if (tokens.size >= VERIFIED_MAX) tokens.delete(tokens.keys().next().value as string);
+  tokens.set(token, claims);
+}
+
+function withinTime(claims: SessionClaims, now: number, maxAgeSeconds: number): boolean {
+  const tolerance = SESSION_CLOCK_TOLERANCE_SECONDS;
+  return now < claims.exp + tolerance && now - claims.iat <= maxAgeSeconds + tolerance && claims.iat - now <= tolerance;
 }
 
 function nonEmptyString(value: unknown): value is string {
