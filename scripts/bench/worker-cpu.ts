@@ -122,10 +122,12 @@ export default {
     if (url.pathname === "/__noop") return new Response("noop");
     if (url.pathname === "/__loop") {
       // Calls the worker's own fetch n times inside this isolate: no HTTP, no Miniflare routing.
-      const { path, cookies, n } = await request.json();
+      const { path, cookies, n, stubKv } = await request.json();
+      // stubKv: KV answers "absent" inside the isolate, as the issue's own measurement stubbed it.
+      const useEnv = stubKv ? { ...env, AUTH_KV: { get: async () => null, put: async () => {}, delete: async () => {} } } : env;
       let last = 0;
       for (let i = 0; i < n; i++) {
-        const res = await mod.default.fetch(new Request(new URL(path, request.url), { headers: { cookie: cookies[i % cookies.length] } }), env, ctx);
+        const res = await mod.default.fetch(new Request(new URL(path, request.url), { headers: { cookie: cookies[i % cookies.length] } }), useEnv, ctx);
         await res.arrayBuffer();
         last = res.status;
       }
@@ -185,10 +187,12 @@ export interface FetchTarget {
   bundle: BundleFiles;
   opts: WorkerCpuOptions;
   path: string;
-  /** Cookie headers, cycled through call by call. */
-  cookies: string[];
+  /** Cookie headers, cycled through call by call; or, per round (-1 = warm-up), a fresh list. */
+  cookies: string[] | ((round: number) => string[]);
   /** The answer the last call must have given. */
   expectStatus?: number;
+  /** Replace AUTH_KV with an in-isolate stub that finds nothing (no KV cost at all). */
+  stubKv?: boolean;
 }
 
 /**
@@ -201,24 +205,28 @@ export interface FetchTarget {
  * machine still adds cache misses; the least-disturbed round is the most
  * repeatable estimate of what the code itself costs.
  */
-export async function fetchCpuUs(targets: FetchTarget[], calls: number, rounds = 15): Promise<number[]> {
+export const FETCH_CPU_ROUNDS = 15;
+
+export async function fetchCpuUs(targets: FetchTarget[], calls: number, rounds = FETCH_CPU_ROUNDS): Promise<number[]> {
   const started: { mf: Miniflare; pid: number; url: URL; target: FetchTarget }[] = [];
-  const loop = async (t: (typeof started)[number], n: number): Promise<number> => {
-    const res = await fetch(new URL("/__loop", t.url), { method: "POST", body: JSON.stringify({ path: t.target.path, cookies: t.target.cookies, n }) });
+  const loop = async (t: (typeof started)[number], n: number, round: number): Promise<number> => {
+    const cookies = typeof t.target.cookies === "function" ? t.target.cookies(round) : t.target.cookies;
+    const res = await fetch(new URL("/__loop", t.url), { method: "POST", body: JSON.stringify({ path: t.target.path, cookies, n, stubKv: t.target.stubKv === true }) });
     return Number(await res.text());
   };
   try {
     for (const target of targets) started.push({ ...(await start(miniflareOptions(target.bundle, target.opts, true))), target });
     for (const t of started) {
       await get(new URL(`/__import?then=${encodeURIComponent(t.target.path)}`, t.url));
-      const status = await loop(t, 100); // warm-up: JIT, key import, caches
+      const status = await loop(t, 100, -1); // warm-up: JIT, key import, caches
       if (t.target.expectStatus !== undefined && status !== t.target.expectStatus) throw new Error(`bench: ${t.target.path} answered ${status}`);
     }
     const samples = started.map(() => [] as number[]);
     for (let r = 0; r < rounds; r++) {
       for (const [i, t] of started.entries()) {
-        const empty = await cpuOf(t.pid, async () => void (await loop(t, 0)));
-        const full = await cpuOf(t.pid, async () => void (await loop(t, calls)));
+        // The empty loop posts the same body, so reading it is subtracted too.
+        const empty = await cpuOf(t.pid, async () => void (await loop(t, 0, r)));
+        const full = await cpuOf(t.pid, async () => void (await loop(t, calls, r)));
         samples[i]!.push((full - empty) / calls / 1e3);
       }
     }
