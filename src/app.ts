@@ -16,7 +16,7 @@ import { classifyDatabaseError } from "./db/errors";
 import { ConfigurationError, GatehouseError } from "./error";
 import { describeError, log } from "./lib/log";
 import { renderError } from "./pages/render-error";
-import { COMMON_SECURITY_HEADERS, htmlHeaders } from "./lib/security-headers";
+import { securityHeaders } from "./lib/security-headers";
 import { limitCookieHeader } from "./middleware/cookie-header";
 import { rateLimit } from "./middleware/rate-limit";
 import { account } from "./routes/account";
@@ -47,12 +47,8 @@ import { wellKnown } from "./routes/well-known";
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.use(async (c, next) => {
-    await next();
-    for (const [k, v] of Object.entries(COMMON_SECURITY_HEADERS)) c.res.headers.set(k, v);
-  });
-  // Every text/html response (pages, error pages, 404s) gets the CSP and friends.
-  app.use(htmlHeaders());
+  // Every response gets the common headers; every text/html one (pages, error pages, 404s) the CSP and friends.
+  app.use(securityHeaders());
   // Before anything parses cookies: an oversized Cookie header is refused outright.
   app.use(limitCookieHeader());
 

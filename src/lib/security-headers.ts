@@ -3,7 +3,7 @@
  * every HTML response gets a strict CSP with no script at all (forms, not
  * JavaScript, do the work), no framing and no referrer.
  *
- * `htmlHeaders()` applies the HTML set to any `text/html` response a route
+ * `securityHeaders()` applies the HTML set to any `text/html` response a route
  * or the error renderer produced, keeping headers a page chose itself (the
  * account page's referrer policy and form-action, see `pageSecurityHeaders`).
  */
@@ -64,20 +64,22 @@ export function pageSecurityHeaders(options: { hasForms: boolean; linksToProvide
 }
 
 /**
- * Middleware: after the handler, any `text/html` response gets every
- * `HTML_SECURITY_HEADERS` entry it does not already carry. Mounted once in
- * `app.ts`, so a new page cannot ship without a CSP.
+ * Middleware: after the handler (or `onError`), every response gets
+ * `COMMON_SECURITY_HEADERS`, and any `text/html` response gets every
+ * `HTML_SECURITY_HEADERS` entry it does not already carry. Mounted once,
+ * first, in `app.ts`, so a new page cannot ship without a CSP.
  *
  * @example
- * app.use(htmlHeaders());
+ * app.use(securityHeaders());
  */
-export function htmlHeaders(): MiddlewareHandler {
+export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next();
-    const type = c.res.headers.get("content-type") ?? "";
-    if (!type.toLowerCase().startsWith("text/html")) return;
+    const headers = c.res.headers;
+    for (const [k, v] of Object.entries(COMMON_SECURITY_HEADERS)) headers.set(k, v);
+    if (!(headers.get("content-type") ?? "").toLowerCase().startsWith("text/html")) return;
     for (const [k, v] of Object.entries(HTML_SECURITY_HEADERS)) {
-      if (!c.res.headers.has(k)) c.res.headers.set(k, v);
+      if (!headers.has(k)) headers.set(k, v);
     }
   };
 }
