@@ -39,9 +39,11 @@ export async function deleteExpiredRows(
     db.execute(sql`DELETE FROM oauth_grants WHERE revoked_at < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
     db.execute(sql`DELETE FROM org_invitations
       WHERE least(expires_at, coalesce(revoked_at, 'infinity'), coalesce(accepted_at, 'infinity')) < ${at}::timestamptz - ${INVITATION_RETENTION}::interval`),
-    // Last, after the deletes above: a dynamic client with no code, grant or session left.
+    // Last, after the deletes above: a dynamic or metadata-document client with no code, grant or session left
+    // (a document client's row is recreated from its document at its next authorization request;
+    // a client an operator disabled stays, so the block survives).
     db.execute(sql`DELETE FROM oauth_clients c
-      WHERE c.dynamic AND c.created_at < ${at}::timestamptz - ${DYNAMIC_CLIENT_UNUSED}::interval
+      WHERE (c.dynamic OR c.metadata_url IS NOT NULL) AND c.disabled_at IS NULL AND c.created_at < ${at}::timestamptz - ${DYNAMIC_CLIENT_UNUSED}::interval
         AND NOT EXISTS (SELECT 1 FROM oauth_codes o WHERE o.client_id = c.id)
         AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.id)
         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = c.id)`),

@@ -11,6 +11,16 @@ import { sql, type SQL } from "drizzle-orm";
 import type { ClientView } from "../oauth/authorize-request";
 import type { Database } from "./client";
 
+/** What a Client ID Metadata Document client's row holds (`oauth/client-metadata.ts`). */
+export interface MetadataClientRow {
+  url: string;
+  name: string;
+  applicationType: "web" | "native";
+  redirectUris: readonly string[];
+  scopes: readonly string[];
+  resources: readonly string[];
+}
+
 /** The code to store, when the caller wants one issued. */
 export interface CodeToIssue {
   codeHash: string;
@@ -50,6 +60,8 @@ export async function authorizeStatement(
   db: Database,
   input: {
     clientId: string;
+    /** A Client ID Metadata Document client: its row is created or refreshed from the document in this same statement. */
+    document?: MetadataClientRow | null;
     session: { sessionId: string; userId: string } | null;
     /** OIDC `max_age`: the session must have started at most this many seconds ago. */
     maxAge: number | null;
@@ -66,16 +78,16 @@ export async function authorizeStatement(
   const resource = issue?.resource ?? "";
   const grantCte = session
     ? sql`SELECT g.id, g.scopes FROM oauth_grants g
-          WHERE g.user_id = ${session.userId}::uuid AND g.client_id = ${clientId}::uuid AND g.resource = ${resource} AND g.revoked_at IS NULL`
+          WHERE g.user_id = ${session.userId}::uuid AND g.client_id = (SELECT id FROM client) AND g.resource = ${resource} AND g.revoked_at IS NULL`
     : sql`SELECT NULL::uuid AS id, NULL::text[] AS scopes WHERE false`;
   const fresh = input.maxAge === null ? sql`true` : sql`sess.created_at >= now() - make_interval(secs => ${input.maxAge})`;
-  const writes = issue && session ? issueWrites(issue, session.userId, clientId, scopes, fresh) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
+  const writes = issue && session ? issueWrites(issue, session.userId, scopes, fresh) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
   const result = await db.execute(sql`
-    WITH client AS (
+    WITH ${clientSource(clientId, input.document ?? null)},
+    client AS (
       SELECT c.id, c.name, c.type, c.application_type, c.redirect_uris, c.scopes, c.resources, c.first_party,
-             c.disabled_at IS NOT NULL AS disabled, o.name AS org_name
-      FROM oauth_clients c LEFT JOIN organizations o ON o.id = c.org_id
-      WHERE c.id = ${clientId}::uuid
+             c.disabled_at IS NOT NULL AS disabled, o.name AS org_name, c.metadata_url
+      FROM source c LEFT JOIN organizations o ON o.id = c.org_id
     ),
     sess AS (${sessionCte}),
     grant_row AS (${grantCte}),
@@ -100,13 +112,30 @@ export async function authorizeStatement(
   };
 }
 
-function issueWrites(issue: CodeToIssue, userId: string, clientId: string, scopes: SQL, fresh: SQL): SQL {
+/**
+ * CTE `source`: the client row. A registered client is read by id; a
+ * metadata-document client's row is upserted from its validated document
+ * (keyed by URL; an operator's `disabled_at` survives the refresh).
+ */
+function clientSource(clientId: string, doc: MetadataClientRow | null): SQL {
+  if (doc === null) return sql`source AS (SELECT * FROM oauth_clients WHERE id = ${clientId}::uuid)`;
+  return sql`source AS (
+      INSERT INTO oauth_clients (name, type, application_type, redirect_uris, scopes, resources, metadata_url)
+      VALUES (${doc.name}, 'public', ${doc.applicationType}::oauth_application_type, ${textArray(doc.redirectUris)}, ${textArray(doc.scopes)},
+              ${textArray(doc.resources)}, ${doc.url})
+      ON CONFLICT (metadata_url) DO UPDATE SET name = EXCLUDED.name, application_type = EXCLUDED.application_type,
+        redirect_uris = EXCLUDED.redirect_uris, scopes = EXCLUDED.scopes, resources = EXCLUDED.resources, updated_at = now()
+      RETURNING *
+    )`;
+}
+
+function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL): SQL {
   const consentOk = issue.consent === "granted" ? sql`true` : sql`(SELECT ok FROM consent)`;
   const remember =
     issue.consent === "granted"
       ? sql`remembered AS (
           INSERT INTO oauth_grants (user_id, client_id, scopes, resource)
-          SELECT ${userId}::uuid, ${clientId}::uuid, ${scopes}, ${issue.resource} FROM eligible
+          SELECT ${userId}::uuid, (SELECT id FROM client), ${scopes}, ${issue.resource} FROM eligible
           ON CONFLICT (user_id, client_id, resource) WHERE revoked_at IS NULL
           DO UPDATE SET scopes = ARRAY(SELECT DISTINCT unnest(oauth_grants.scopes || EXCLUDED.scopes) ORDER BY 1), last_used_at = now()
           RETURNING id
@@ -126,7 +155,7 @@ function issueWrites(issue: CodeToIssue, userId: string, clientId: string, scope
     ${remember}
     issued AS (
       INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, nonce, auth_time, expires_at)
-      SELECT ${issue.codeHash}, ${clientId}::uuid, ${userId}::uuid, ${issue.redirectUri}, ${issue.codeChallenge}, ${scopes},
+      SELECT ${issue.codeHash}, (SELECT id FROM client), ${userId}::uuid, ${issue.redirectUri}, ${issue.codeChallenge}, ${scopes},
              ${issue.resource}, ${issue.nonce}, eligible.created_at, now() + make_interval(secs => ${issue.lifetimeSeconds})
       FROM eligible
       RETURNING code_hash
@@ -157,6 +186,7 @@ export function clientViewOf(row: Record<string, unknown>): ClientView {
     firstParty: row.first_party === true,
     disabled: row.disabled === true,
     orgName: typeof row.org_name === "string" ? row.org_name : null,
+    metadataUrl: typeof row.metadata_url === "string" ? row.metadata_url : null,
   };
 }
 

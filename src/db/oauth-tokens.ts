@@ -24,6 +24,20 @@ import {
   type RefreshOutcome,
 } from "./sessions";
 
+/**
+ * A client id as SQL: a registered client's UUID, or the id of the row a
+ * Client ID Metadata Document client (its URL as `client_id`) was given at
+ * its authorization request.
+ *
+ * @example
+ * sql`WHERE c.id = ${clientIdSql("https://app.example.com/client.json")}`;
+ */
+export function clientIdSql(clientId: string): SQL {
+  return UUID.test(clientId) ? sql`${clientId}::uuid` : sql`(SELECT id FROM oauth_clients WHERE metadata_url = ${clientId})`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** The user claims an id_token or userinfo may carry. */
 export interface OAuthUser {
   id: string;
@@ -45,7 +59,7 @@ export type ExchangeOutcome =
  * comparison is of SHA-256 digests: its timing says nothing about the secret.
  */
 export function clientAuthenticatedSql(clientId: string, secretHash: string | null): SQL {
-  return sql`EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = ${clientId}::uuid AND c.disabled_at IS NULL
+  return sql`EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = ${clientIdSql(clientId)} AND c.disabled_at IS NULL
                      AND c.secret_hash IS NOT DISTINCT FROM ${secretHash}::text)`;
 }
 
@@ -75,7 +89,7 @@ export async function exchangeCode(
       secretHash: f.secretHash,
       familySecretHash: f.familySecretHash,
       userId: sql`ok.user_id`,
-      clientId: input.clientId,
+      clientIdSql: sql`ok.client_id`,
       ip: f.ip,
       userAgent: f.userAgent,
       now: f.now,
@@ -93,7 +107,7 @@ export async function exchangeCode(
       SELECT l.*, u.email, u.email_verified_at, u.name, u.image
       FROM locked l JOIN users u ON u.id = l.user_id
       WHERE l.consumed_at IS NULL AND l.expires_at > now() AND (SELECT ok FROM client_ok)
-        AND l.client_id = ${input.clientId}::uuid AND l.redirect_uri = ${input.redirectUri}
+        AND l.client_id = ${clientIdSql(input.clientId)} AND l.redirect_uri = ${input.redirectUri}
         AND l.code_challenge = ${input.codeChallenge}
         AND (${input.resource}::text IS NULL OR l.resource = ${input.resource}::text)
         AND u.disabled_at IS NULL
@@ -164,6 +178,7 @@ export async function refreshClientFamily(
   // RFC 8707: a refresh may name the grant's resource, never another; checked before anything rotates.
   const refresh: RefreshInput = {
     ...rest,
+    clientId: clientIdSql(input.clientId),
     ...(resource === null ? {} : { familyCondition: sql`EXISTS (SELECT 1 FROM oauth_families f WHERE f.session_id = s.id AND f.resource = ${resource})` }),
   };
   const [client, , rotated, grant] = await db.batch([
@@ -177,7 +192,7 @@ export async function refreshClientFamily(
       SELECT f.scopes, f.resource, extract(epoch FROM f.auth_time)::float8 AS auth_time,
              u.id AS user_id, u.email, u.email_verified_at IS NOT NULL AS email_verified, u.name, u.image
       FROM oauth_families f JOIN users u ON u.id = (SELECT user_id FROM sessions WHERE id = f.session_id)
-      WHERE f.session_id = ${input.sessionId}::uuid AND f.client_id = ${input.clientId}::uuid`),
+      WHERE f.session_id = ${input.sessionId}::uuid AND f.client_id = ${clientIdSql(input.clientId)}`),
   ]);
   if ((client.rows[0] as { ok?: unknown } | undefined)?.ok !== true) return { outcome: "invalid_client" };
   const outcome = refreshOutcomeOf(rotated.rows);
@@ -210,7 +225,7 @@ export async function revokeClientFamily(
     db.execute(sql`SELECT ${clientAuthenticatedSql(input.clientId, input.secretHash)} AS ok`),
     db.execute(sql`
       UPDATE sessions SET revoked_at = now()
-      WHERE id = ${input.sessionId}::uuid AND client_id = ${input.clientId}::uuid AND revoked_at IS NULL
+      WHERE id = ${input.sessionId}::uuid AND client_id = ${clientIdSql(input.clientId)} AND revoked_at IS NULL
         AND (secret_hash = ${input.presentedHash} OR previous_secret_hash = ${input.presentedHash}
              -- any token the family ever issued carries its family secret
              OR family_secret_hash = ${input.presentedFamilyHash}::text)

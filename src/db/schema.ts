@@ -339,12 +339,15 @@ export const oauthClients = pgTable(
     disabledAt: timestamp("disabled_at", { withTimezone: true }),
     /** Registered by anyone at `POST /oauth/register` (RFC 7591): public, no org; deleted by the cron while unused. */
     dynamic: boolean("dynamic").notNull().default(false),
+    /** For a Client ID Metadata Document client: its `client_id`, the document's https URL (the row mirrors the document). */
+    metadataUrl: text("metadata_url").unique("oauth_clients_metadata_url_key"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index("oauth_clients_org_id_idx").on(t.orgId),
     index("oauth_clients_dynamic_created_at_idx").on(t.createdAt).where(sql`${t.dynamic}`),
+    check("oauth_clients_metadata_public", sql`${t.metadataUrl} IS NULL OR (${t.type} = 'public' AND ${t.orgId} IS NULL AND NOT ${t.firstParty} AND NOT ${t.dynamic})`),
     check("oauth_clients_dynamic_public", sql`NOT ${t.dynamic} OR (${t.type} = 'public' AND ${t.orgId} IS NULL AND NOT ${t.firstParty})`),
     check("oauth_clients_secret_iff_confidential", sql`(${t.type} = 'confidential') = (${t.secretHash} IS NOT NULL)`),
     check("oauth_clients_secret_hash_hex", sql`${t.secretHash} IS NULL OR ${t.secretHash} ~ '^[0-9a-f]{64}$'`),

@@ -2,7 +2,8 @@
 /**
  * The consent page of the authorization endpoint: who is asking (the
  * client's name, its organization, and — prominently — the host it will send
- * you back to), what it asks for in plain words, and Allow / Deny as POST
+ * you back to; for a Client ID Metadata Document client the host that
+ * published it, with a warning when the two differ), what it asks for in plain words, and Allow / Deny as POST
  * forms. Both forms carry the request and a consent token bound to this user,
  * session and request (`tokens/oauth.ts`); the page cannot be framed.
  */
@@ -13,6 +14,8 @@ export interface ConsentPageProps {
   orgName: string | null;
   /** Host (and port) of the redirect URI. */
   redirectHost: string;
+  /** For a Client ID Metadata Document client: the host that published it (the only identity it has). */
+  documentHost?: string | null;
   /** The scopes in plain words (`oauth/scopes.ts`). */
   permissions: readonly string[];
   /** Host of the resource, when it is not gatehouse itself. */
@@ -32,6 +35,19 @@ export function ConsentPage(props: ConsentPageProps) {
         Allow <strong>{props.clientName}</strong> to use your account?
       </h1>
       {props.orgName ? <p class="muted">An application of the organization {props.orgName}.</p> : null}
+      {props.documentHost ? (
+        <>
+          <p>This application describes itself at</p>
+          <p data-document-host style="font-size:1.25rem;font-weight:700;overflow-wrap:anywhere;margin:.25rem 0 .75rem">{props.documentHost}</p>
+          <p class="muted">Its name is what that site says; gatehouse has not checked it.</p>
+          {hostname(props.documentHost) !== hostname(props.redirectHost) ? (
+            <p role="alert" data-redirect-warning style="border:2px solid #b45309;padding:.5rem .75rem;border-radius:.375rem">
+              Warning: you will be sent back to <strong>{props.redirectHost}</strong>, not to {props.documentHost}. Allow only if you expected
+              that (for example, an app running on your own computer).
+            </p>
+          ) : null}
+        </>
+      ) : null}
       <p>After you answer you will be sent to</p>
       <p style="font-size:1.25rem;font-weight:700;overflow-wrap:anywhere;margin:.25rem 0 .75rem">{props.redirectHost}</p>
       <p class="muted">Continue only if you trust that site.</p>
@@ -67,4 +83,9 @@ export function ConsentPage(props: ConsentPageProps) {
       </form>
     </Layout>
   );
+}
+
+/** A host without its port. */
+function hostname(host: string): string {
+  return host.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
 }

@@ -4,14 +4,16 @@
  * (docs/oauth-server.md). The checks are the pure ones of
  * `oauth/authorize-request.ts`; the database is one statement
  * (`db/oauth-authorize.ts`) that reads the client and, when the request can
- * be answered at once, stores the code. An unknown client or an unregistered
+ * be answered at once, stores the code; a client whose id is a Client ID
+ * Metadata Document URL has its document fetched first and its row
+ * refreshed in that same statement. An unknown client or an unregistered
  * redirect URI is an error page and never a redirect; every other error goes
  * back to the client with `state` and `iss` (RFC 6749 §4.1.2.1, RFC 9207).
  */
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
-import { authorizeStatement } from "../db/oauth-authorize";
+import { authorizeStatement, type MetadataClientRow } from "../db/oauth-authorize";
 import { GatehouseError } from "../error";
 import { randomBase64Url, sha256Hex } from "../lib/crypto";
 import { pageSecurityHeaders } from "../lib/security-headers";
@@ -24,6 +26,8 @@ import {
   type AuthorizationRequest,
   type ClientView,
 } from "../oauth/authorize-request";
+import { allowedScopes, isClientMetadataUrl } from "../oauth/client-metadata";
+import { lookUpClientMetadata } from "../oauth/fetch-client-metadata";
 import { loopbackKey } from "../oauth/redirect-uri";
 import { describeScopes } from "../oauth/scopes";
 import { ConsentPage } from "../pages/consent";
@@ -57,8 +61,10 @@ export const oauthAuthorize = new Hono<AppEnv>()
     // prompt=login and prompt=consent must show a page; no prompt or prompt=none answer at once when they can.
     const tryIssue = session !== null && request !== null && (request.prompt === null || request.prompt === "none");
     const code = tryIssue ? randomBase64Url() : null;
+    const document = await metadataClient(c, parsed.clientId, request?.scopes ?? []);
     const outcome = await authorizeStatement(await c.var.db(), {
       clientId: parsed.clientId,
+      document,
       session: session ? { sessionId: session.sessionId, userId: session.userId } : null,
       maxAge: request?.maxAge ?? null,
       issue: code !== null && request !== null ? await codeToIssue(c, request, code, "remembered") : null,
@@ -110,8 +116,10 @@ export const oauthAuthorize = new Hono<AppEnv>()
       return backToClient(c, req.redirectUri, { error: "access_denied", description: "the user denied the request" }, req.state, 303);
     }
     const code = randomBase64Url();
+    const document = await metadataClient(c, req.clientId, req.scopes);
     const outcome = await authorizeStatement(await c.var.db(), {
       clientId: req.clientId,
+      document,
       session: { sessionId: session.sessionId, userId: session.userId },
       maxAge: req.maxAge,
       issue: await codeToIssue(c, req, code, "granted"),
@@ -138,6 +146,19 @@ async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: 
     consent,
     lifetimeSeconds: CODE_LIFETIME_SECONDS,
   };
+}
+
+/**
+ * For a Client ID Metadata Document client (an https URL as client_id): its
+ * validated document as the row to upsert, fetched safely or from the KV
+ * cache; a document that cannot be used is the error page, before any
+ * database work. Null for a registered client.
+ */
+async function metadataClient(c: Context<AppEnv>, clientId: string, requestedScopes: readonly string[]): Promise<MetadataClientRow | null> {
+  if (!isClientMetadataUrl(clientId)) return null;
+  const doc = await lookUpClientMetadata(c.var.kv, clientId);
+  if (!doc.ok) throw requestInvalid(doc.problem);
+  return { ...doc.value, scopes: allowedScopes(doc.value, requestedScopes), resources: c.var.config.allowedAudiences };
 }
 
 function requestInvalid(reason: string): GatehouseError {
@@ -184,6 +205,7 @@ async function consentPage(c: Context<AppEnv>, client: ClientView, req: Authoriz
         clientName: client.name,
         orgName: client.orgName,
         redirectHost: new URL(req.redirectUri).host,
+        documentHost: client.metadataUrl === null ? null : new URL(client.metadataUrl).host,
         permissions: describeScopes(req.scopes, resourceHost ?? config.authUrl.host),
         resourceHost,
         signedInAs: session.profile.email ?? session.profile.name ?? "you",

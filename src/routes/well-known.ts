@@ -39,6 +39,7 @@ export function authorizationServerMetadata(config: Pick<Config, "authUrl" | "dy
     scopes_supported: IDENTITY_SCOPES,
     authorization_response_iss_parameter_supported: true,
     prompt_values_supported: ["none", "login", "consent"],
+    client_id_metadata_document_supported: true,
   };
 }
 
