@@ -35,6 +35,8 @@ export interface CodeToIssue {
   nonce: string | null;
   /** `remembered`: only with a live grant covering the scopes (or first party). `granted`: the user just allowed it; remember it. */
   consent: "remembered" | "granted";
+  /** With `granted`: the organization the user chose on the consent page (must be a member), or null. `remembered` reuses the grant's. */
+  orgId: string | null;
   lifetimeSeconds: number;
 }
 
@@ -48,6 +50,10 @@ export interface AuthorizeOutcome {
   consented: boolean;
   /** The code was stored. */
   issued: boolean;
+  /** The organization chosen (if any) is one the user is a member of. */
+  orgOk: boolean;
+  /** The signed-in user's organizations, for the consent page's organization choice. */
+  orgs: { id: string; name: string; role: string }[];
 }
 
 /**
@@ -77,11 +83,20 @@ export async function authorizeStatement(
   const scopes = issue ? textArray(issue.scopes) : sql`ARRAY[]::text[]`;
   const resource = issue?.resource ?? "";
   const grantCte = session
-    ? sql`SELECT g.id, g.scopes FROM oauth_grants g
+    ? sql`SELECT g.id, g.scopes, g.org_id FROM oauth_grants g
           WHERE g.user_id = ${session.userId}::uuid AND g.client_id = (SELECT id FROM client) AND g.resource = ${resource} AND g.revoked_at IS NULL`
-    : sql`SELECT NULL::uuid AS id, NULL::text[] AS scopes WHERE false`;
+    : sql`SELECT NULL::uuid AS id, NULL::text[] AS scopes, NULL::uuid AS org_id WHERE false`;
+  const chosenOrg = issue?.consent === "granted" ? issue.orgId : null;
+  const orgOk =
+    chosenOrg !== null && session
+      ? sql`EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = ${chosenOrg}::uuid AND m.user_id = ${session.userId}::uuid)`
+      : sql`true`;
+  const orgs = session
+    ? sql`(SELECT coalesce(json_agg(json_build_object('id', o.id, 'name', o.name, 'role', m.role) ORDER BY o.name), '[]'::json)
+           FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ${session.userId}::uuid)`
+    : sql`'[]'::json`;
   const fresh = input.maxAge === null ? sql`true` : sql`sess.created_at >= now() - make_interval(secs => ${input.maxAge})`;
-  const writes = issue && session ? issueWrites(issue, session.userId, scopes, fresh) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
+  const writes = issue && session ? issueWrites(issue, session.userId, scopes, fresh, orgOk) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
   const result = await db.execute(sql`
     WITH ${clientSource(clientId, input.document ?? null)},
     client AS (
@@ -98,7 +113,7 @@ export async function authorizeStatement(
     SELECT client.*, EXISTS (SELECT 1 FROM sess) AS session_live,
            EXISTS (SELECT 1 FROM sess WHERE ${fresh}) AS fresh,
            (SELECT ok FROM consent) AS consented,
-           EXISTS (SELECT 1 FROM issued) AS issued
+           EXISTS (SELECT 1 FROM issued) AS issued, ${orgOk} AS org_ok, ${orgs} AS orgs
     FROM (SELECT 1) one LEFT JOIN client ON true
   `);
   const row = result.rows[0] as Record<string, unknown> | undefined;
@@ -109,6 +124,8 @@ export async function authorizeStatement(
     fresh: row.fresh === true,
     consented: row.consented === true,
     issued: row.issued === true,
+    orgOk: row.org_ok === true,
+    orgs: orgsOf(row.orgs),
   };
 }
 
@@ -129,15 +146,24 @@ function clientSource(clientId: string, doc: MetadataClientRow | null): SQL {
     )`;
 }
 
-function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL): SQL {
+/** The memberships JSON of the statement as a list (the driver may hand json back as text). */
+function orgsOf(value: unknown): { id: string; name: string; role: string }[] {
+  const list = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(list)) return [];
+  return list.map((o: Record<string, unknown>) => ({ id: String(o.id), name: String(o.name), role: String(o.role) }));
+}
+
+function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL, orgOk: SQL): SQL {
   const consentOk = issue.consent === "granted" ? sql`true` : sql`(SELECT ok FROM consent)`;
+  // The code's organization: the one just chosen, or the remembered grant's.
+  const codeOrg = issue.consent === "granted" ? sql`${issue.orgId}::uuid` : sql`(SELECT org_id FROM grant_row)`;
   const remember =
     issue.consent === "granted"
       ? sql`remembered AS (
-          INSERT INTO oauth_grants (user_id, client_id, scopes, resource)
-          SELECT ${userId}::uuid, (SELECT id FROM client), ${scopes}, ${issue.resource} FROM eligible
+          INSERT INTO oauth_grants (user_id, client_id, scopes, resource, org_id)
+          SELECT ${userId}::uuid, (SELECT id FROM client), ${scopes}, ${issue.resource}, ${issue.orgId}::uuid FROM eligible
           ON CONFLICT (user_id, client_id, resource) WHERE revoked_at IS NULL
-          DO UPDATE SET scopes = ARRAY(SELECT DISTINCT unnest(oauth_grants.scopes || EXCLUDED.scopes) ORDER BY 1), last_used_at = now()
+          DO UPDATE SET scopes = ARRAY(SELECT DISTINCT unnest(oauth_grants.scopes || EXCLUDED.scopes) ORDER BY 1), org_id = EXCLUDED.org_id, last_used_at = now()
           RETURNING id
         ),`
       : sql`remembered AS (
@@ -150,13 +176,13 @@ function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL
         AND (${issue.redirectUri} = ANY(client.redirect_uris) OR client.application_type = 'native')
         AND ${scopes} <@ client.scopes
         AND (${issue.resource} = ${issue.defaultResource} OR ${issue.resource} = ANY(client.resources))
-        AND ${fresh} AND ${consentOk}
+        AND ${fresh} AND ${consentOk} AND ${orgOk}
     ),
     ${remember}
     issued AS (
-      INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, nonce, auth_time, expires_at)
+      INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, nonce, org_id, auth_time, expires_at)
       SELECT ${issue.codeHash}, (SELECT id FROM client), ${userId}::uuid, ${issue.redirectUri}, ${issue.codeChallenge}, ${scopes},
-             ${issue.resource}, ${issue.nonce}, eligible.created_at, now() + make_interval(secs => ${issue.lifetimeSeconds})
+             ${issue.resource}, ${issue.nonce}, ${codeOrg}, eligible.created_at, now() + make_interval(secs => ${issue.lifetimeSeconds})
       FROM eligible
       RETURNING code_hash
     )`;

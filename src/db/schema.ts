@@ -368,6 +368,8 @@ export const oauthGrants = pgTable(
       .references(() => oauthClients.id, { onDelete: "cascade" }),
     scopes: text("scopes").array().notNull(),
     resource: text("resource").notNull(),
+    /** The organization the user granted access for (org-scoped consent); its tokens carry `org` and `roles`. */
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
@@ -400,6 +402,8 @@ export const oauthCodes = pgTable(
     scopes: text("scopes").array().notNull(),
     resource: text("resource").notNull(),
     nonce: text("nonce"),
+    /** The organization of the consent (org-scoped consent), or null. */
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
     /** When the user signed in (the browser session's start): `auth_time`. */
     authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
@@ -430,5 +434,7 @@ export const oauthFamilies = pgTable("oauth_families", {
     .references(() => oauthClients.id, { onDelete: "cascade" }),
   scopes: text("scopes").array().notNull(),
   resource: text("resource").notNull(),
+  /** The organization of the consent, or null; each token reads the user's current role there. */
+  orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
   authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
 });

@@ -14,6 +14,8 @@ export interface ConsentPageProps {
   orgName: string | null;
   /** Host (and port) of the redirect URI. */
   redirectHost: string;
+  /** Organizations the access may be granted for (org-scoped consent); empty: no choice shown. */
+  orgs?: readonly { id: string; name: string; role: string }[];
   /** For a Client ID Metadata Document client: the host that published it (the only identity it has). */
   documentHost?: string | null;
   /** The scopes in plain words (`oauth/scopes.ts`). */
@@ -69,6 +71,23 @@ export function ConsentPage(props: ConsentPageProps) {
         <input type="hidden" name="request" value={props.request} />
         <input type="hidden" name="consent_token" value={props.consentToken} />
         <input type="hidden" name="decision" value="allow" />
+        {props.orgs && props.orgs.length > 0 ? (
+          <p>
+            <label>
+              Allow it for{" "}
+              <select name="org">
+                <option value="">just me (no organization)</option>
+                {props.orgs.map((o) => (
+                  <option value={o.id}>
+                    {o.name} (you are {o.role})
+                  </option>
+                ))}
+              </select>
+            </label>
+            <br />
+            <small class="muted">With an organization, the app learns it and your role there.</small>
+          </p>
+        ) : null}
         <button class="button" type="submit">
           Allow
         </button>

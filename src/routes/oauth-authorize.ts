@@ -29,7 +29,7 @@ import {
 import { allowedScopes, isClientMetadataUrl } from "../oauth/client-metadata";
 import { lookUpClientMetadata } from "../oauth/fetch-client-metadata";
 import { loopbackKey } from "../oauth/redirect-uri";
-import { describeScopes } from "../oauth/scopes";
+import { describeScopes, IDENTITY_SCOPES } from "../oauth/scopes";
 import { ConsentPage } from "../pages/consent";
 import { resolveSession, type ResolvedSession } from "../sessions/resolve";
 import { signConsentToken, verifyConsentToken } from "../tokens/oauth";
@@ -67,7 +67,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
       document,
       session: session ? { sessionId: session.sessionId, userId: session.userId } : null,
       maxAge: request?.maxAge ?? null,
-      issue: code !== null && request !== null ? await codeToIssue(c, request, code, "remembered") : null,
+      issue: code !== null && request !== null ? await codeToIssue(c, request, code, "remembered", null) : null,
     });
     const check = checkAgainstClient(parsed, outcome.client, defaultResource(config));
     if (check.kind === "fatal") throw requestInvalid(check.reason);
@@ -84,7 +84,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
       return backToClient(c, req.redirectUri, { error: "consent_required", description: "the user has not approved this client" }, req.state);
     }
     // Signed in, and either consent is missing or prompt=consent asked to show the page.
-    return consentPage(c, outcome.client!, req, session, url.search.slice(1));
+    return consentPage(c, outcome.client!, req, session, url.search.slice(1), outcome.orgs);
   })
   .all("/authorize", methodNotAllowed("GET"))
   .post("/consent", limitBody(8192), async (c) => {
@@ -98,6 +98,9 @@ export const oauthAuthorize = new Hono<AppEnv>()
     const token = form.get("consent_token") ?? "";
     const decision = form.get("decision");
     if (decision !== "allow" && decision !== "deny") throw new GatehouseError("InvalidRequest", "The consent form is incomplete.");
+    // Org-scoped consent: the organization the user chose (a member's; checked in the statement), or none.
+    const org = form.get("org") ?? "";
+    if (org !== "" && !UUID.test(org)) throw new GatehouseError("InvalidRequest", "The consent form names no valid organization.");
     const session = await resolveSession(c);
     if (!session) throw new GatehouseError("Unauthorized", "Sign in again, then approve the application.");
     const now = new Date();
@@ -122,8 +125,9 @@ export const oauthAuthorize = new Hono<AppEnv>()
       document,
       session: { sessionId: session.sessionId, userId: session.userId },
       maxAge: req.maxAge,
-      issue: await codeToIssue(c, req, code, "granted"),
+      issue: await codeToIssue(c, req, code, "granted", org === "" ? null : org),
     });
+    if (!outcome.orgOk) throw new GatehouseError("Forbidden", "You are not a member of that organization.");
     const check = checkAgainstClient(parsed, outcome.client, defaultResource(config));
     if (check.kind === "fatal") throw requestInvalid(check.reason);
     if (check.kind === "error") return backToClient(c, req.redirectUri, check.error, req.state, 303);
@@ -132,7 +136,9 @@ export const oauthAuthorize = new Hono<AppEnv>()
   })
   .all("/consent", methodNotAllowed("POST"));
 
-async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: string, consent: "remembered" | "granted") {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: string, consent: "remembered" | "granted", orgId: string | null) {
   const loopback = loopbackKey(req.redirectUri);
   return {
     codeHash: await sha256Hex(code),
@@ -144,6 +150,7 @@ async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: 
     defaultResource: defaultResource(c.var.config),
     nonce: req.nonce,
     consent,
+    orgId,
     lifetimeSeconds: CODE_LIFETIME_SECONDS,
   };
 }
@@ -189,7 +196,14 @@ function toSignIn(c: Context<AppEnv>, url: URL, req: AuthorizationRequest): Resp
   return c.redirect(`/auth/signin?redirect_to=${encodeURIComponent(`/oauth/authorize?${back.toString()}`)}`, 302);
 }
 
-async function consentPage(c: Context<AppEnv>, client: ClientView, req: AuthorizationRequest, session: ResolvedSession, query: string) {
+async function consentPage(
+  c: Context<AppEnv>,
+  client: ClientView,
+  req: AuthorizationRequest,
+  session: ResolvedSession,
+  query: string,
+  orgs: readonly { id: string; name: string; role: string }[],
+) {
   const config = c.var.config;
   const resourceHost = req.resource === defaultResource(config) ? null : new URL(req.resource).host;
   const consentToken = await signConsentToken(config, {
@@ -206,6 +220,8 @@ async function consentPage(c: Context<AppEnv>, client: ClientView, req: Authoriz
         orgName: client.orgName,
         redirectHost: new URL(req.redirectUri).host,
         documentHost: client.metadataUrl === null ? null : new URL(client.metadataUrl).host,
+        // Access to an API (any scope beyond identity) may be granted for one of the user's organizations.
+        orgs: req.scopes.some((s) => !(IDENTITY_SCOPES as readonly string[]).includes(s)) ? orgs : [],
         permissions: describeScopes(req.scopes, resourceHost ?? config.authUrl.host),
         resourceHost,
         signedInAs: session.profile.email ?? session.profile.name ?? "you",
