@@ -1,9 +1,9 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Node-side tests of the operator scripts (`npm run test:node`): they run
- * `scripts/*.ts` as an operator would, in child processes, against files in
- * throwaway directories. Files end in `.node.ts` so the workerd suite
+ * Node-side tests (`npm run test:node`): the operator scripts, run as an
+ * operator would in child processes against throwaway directories, and
+ * `gatehouse/verify` as plain Node imports it. Files end in `.node.ts` so the workerd suite
  * (`npm test`) never picks them up.
  */
 export default defineConfig({

@@ -19,6 +19,7 @@ import { renderError } from "./pages/render-error";
 import { securityHeaders } from "./lib/security-headers";
 import { limitCookieHeader } from "./middleware/cookie-header";
 import { rateLimit } from "./middleware/rate-limit";
+import { oauthRegister } from "./routes/oauth-register";
 import { account } from "./routes/account";
 import { callback } from "./routes/callback";
 import { errorPage } from "./routes/error-page";
@@ -85,6 +86,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/oauth", oauthAuthorize);
   app.route("/oauth", oauthToken);
   app.route("/oauth", oauthUserinfo);
+  app.route("/oauth", oauthRegister);
   app.route("/api/invitations", invitations);
 
   app.notFound((c) => renderError(c.req.raw, "NotFound"));

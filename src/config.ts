@@ -59,6 +59,8 @@ export interface Config {
   providers: readonly ProviderConfig[];
   /** Backends allowed to read provider tokens of some organizations (AUTH_SERVICE_CLIENTS); empty = none. */
   serviceClients: readonly ServiceClientConfig[];
+  /** RFC 7591 registration at `POST /oauth/register` (OAUTH_DYNAMIC_REGISTRATION): `off` (default) or `open` to anyone. */
+  dynamicRegistration: "off" | "open";
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -147,6 +149,11 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     if (issuer && typeof creds === "object") providers.push({ id, kind: "oidc", name, issuer, ...creds, scopes });
   }
 
+  const dynamicRegistration = r.optional("OAUTH_DYNAMIC_REGISTRATION") ?? "off";
+  if (dynamicRegistration !== "off" && dynamicRegistration !== "open") {
+    r.problems.push({ variable: "OAUTH_DYNAMIC_REGISTRATION", problem: "invalid", hint: "off or open" });
+  }
+
   const allowedOrigins = r.origins("ALLOWED_ORIGINS");
   const allowedRedirectOrigins = r.origins("ALLOWED_REDIRECT_ORIGINS");
 
@@ -165,6 +172,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     facebook: { graphVersion, pageScopes },
     providers,
     serviceClients,
+    dynamicRegistration: dynamicRegistration === "open" ? "open" : "off",
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -1,8 +1,8 @@
 /**
  * The cron job: deletes expired sessions, consumed sign-in states older
  * than a transaction can live, week-old OAuth codes and revoked grants,
- * invitations that ended a month ago, and
- * logs the counts. One round trip.
+ * invitations that ended a month ago, dynamic client registrations left
+ * unused for a day, and logs the counts. One round trip.
  */
 import { configFor } from "./config";
 import { databaseFor } from "./db/client";
@@ -13,7 +13,7 @@ import { describeError, log } from "./lib/log";
 export async function runHousekeeping(
   env: object,
   now: Date,
-): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number } | null> {
+): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number; registrations: number } | null> {
   const result = configFor(env);
   if (!result.ok) {
     log("error", "housekeeping_skipped_configuration", { problems: result.problems.map((p) => `${p.variable}:${p.problem}`).join(",") });
@@ -27,6 +27,7 @@ export async function runHousekeeping(
       deletedCodes: counts.codes,
       deletedGrants: counts.grants,
       deletedInvitations: counts.invitations,
+      deletedRegistrations: counts.registrations,
     });
     return counts;
   } catch (error) {

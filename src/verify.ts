@@ -249,3 +249,14 @@ function hasDuplicateKeys(json: string): boolean {
   }
   return false;
 }
+
+// The resource-server kit (RFC 9728 metadata, 401/403 challenges, audience and scope checks).
+export {
+  PROTECTED_RESOURCE_WELL_KNOWN,
+  protectedResource,
+  protectedResourceMetadataUrl,
+  type ProtectedResource,
+  type ProtectedResourceOptions,
+  type ResourceAuthResult,
+  type ResourceRefusal,
+} from "./verify-resource";

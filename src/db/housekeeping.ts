@@ -13,18 +13,21 @@ const SESSION_RETENTION = "7 days";
 /** Invitations that ended (expired, revoked or accepted) stay a month; their audit rows stay for good. */
 const INVITATION_RETENTION = "30 days";
 
+/** A dynamic registration (RFC 7591) nobody used within a day goes: anyone can register, so unused ones must not pile up. */
+const DYNAMIC_CLIENT_UNUSED = "1 day";
+
 /**
  * Deletes expired rows in one batch (one round trip) and returns the counts.
  *
  * @example
- * const counts = await deleteExpiredRows(await databaseFor(config), new Date()); // { sessions: 12, states: 340, codes: 80, grants: 1, invitations: 3 }
+ * const counts = await deleteExpiredRows(await databaseFor(config), new Date()); // { sessions: 12, states: 340, codes: 80, grants: 1, invitations: 3, registrations: 5 }
  */
 export async function deleteExpiredRows(
   db: Database,
   now: Date,
-): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number }> {
+): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number; registrations: number }> {
   const at = now.toISOString();
-  const [, sessions, states, codes, grants, invitations] = await db.batch([
+  const [, sessions, states, codes, grants, invitations, registrations] = await db.batch([
     // A family whose code was replayed while it was being issued is revoked here at the
     // latest (the refresh grant does it sooner), before its code row can be deleted below.
     db.execute(sql`${revokeFamilySql(sql`ANY(ARRAY(SELECT family_id FROM oauth_codes WHERE replayed_at IS NOT NULL AND family_id IS NOT NULL))`)}`),
@@ -36,7 +39,15 @@ export async function deleteExpiredRows(
     db.execute(sql`DELETE FROM oauth_grants WHERE revoked_at < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
     db.execute(sql`DELETE FROM org_invitations
       WHERE least(expires_at, coalesce(revoked_at, 'infinity'), coalesce(accepted_at, 'infinity')) < ${at}::timestamptz - ${INVITATION_RETENTION}::interval`),
+    // Last, after the deletes above: a dynamic or metadata-document client with no code, grant or session left
+    // (a document client's row is recreated from its document at its next authorization request;
+    // a client an operator disabled stays, so the block survives).
+    db.execute(sql`DELETE FROM oauth_clients c
+      WHERE (c.dynamic OR c.metadata_url IS NOT NULL) AND c.disabled_at IS NULL AND c.created_at < ${at}::timestamptz - ${DYNAMIC_CLIENT_UNUSED}::interval
+        AND NOT EXISTS (SELECT 1 FROM oauth_codes o WHERE o.client_id = c.id)
+        AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.id)
+        AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = c.id)`),
   ]);
   const n = (r: { rowCount?: number | null }) => r.rowCount ?? 0;
-  return { sessions: n(sessions), states: n(states), codes: n(codes), grants: n(grants), invitations: n(invitations) };
+  return { sessions: n(sessions), states: n(states), codes: n(codes), grants: n(grants), invitations: n(invitations), registrations: n(registrations) };
 }

@@ -11,6 +11,16 @@ import { sql, type SQL } from "drizzle-orm";
 import type { ClientView } from "../oauth/authorize-request";
 import type { Database } from "./client";
 
+/** What a Client ID Metadata Document client's row holds (`oauth/client-metadata.ts`). */
+export interface MetadataClientRow {
+  url: string;
+  name: string;
+  applicationType: "web" | "native";
+  redirectUris: readonly string[];
+  scopes: readonly string[];
+  resources: readonly string[];
+}
+
 /** The code to store, when the caller wants one issued. */
 export interface CodeToIssue {
   codeHash: string;
@@ -25,6 +35,8 @@ export interface CodeToIssue {
   nonce: string | null;
   /** `remembered`: only with a live grant covering the scopes (or first party). `granted`: the user just allowed it; remember it. */
   consent: "remembered" | "granted";
+  /** With `granted`: the organization the user chose on the consent page (must be a member), or null. `remembered` reuses the grant's. */
+  orgId: string | null;
   lifetimeSeconds: number;
 }
 
@@ -38,6 +50,10 @@ export interface AuthorizeOutcome {
   consented: boolean;
   /** The code was stored. */
   issued: boolean;
+  /** The organization chosen (if any) is one the user is a member of. */
+  orgOk: boolean;
+  /** The signed-in user's organizations, for the consent page's organization choice. */
+  orgs: { id: string; name: string; role: string }[];
 }
 
 /**
@@ -50,6 +66,8 @@ export async function authorizeStatement(
   db: Database,
   input: {
     clientId: string;
+    /** A Client ID Metadata Document client: its row is created or refreshed from the document in this same statement. */
+    document?: MetadataClientRow | null;
     session: { sessionId: string; userId: string } | null;
     /** OIDC `max_age`: the session must have started at most this many seconds ago. */
     maxAge: number | null;
@@ -65,17 +83,26 @@ export async function authorizeStatement(
   const scopes = issue ? textArray(issue.scopes) : sql`ARRAY[]::text[]`;
   const resource = issue?.resource ?? "";
   const grantCte = session
-    ? sql`SELECT g.id, g.scopes FROM oauth_grants g
-          WHERE g.user_id = ${session.userId}::uuid AND g.client_id = ${clientId}::uuid AND g.resource = ${resource} AND g.revoked_at IS NULL`
-    : sql`SELECT NULL::uuid AS id, NULL::text[] AS scopes WHERE false`;
+    ? sql`SELECT g.id, g.scopes, g.org_id FROM oauth_grants g
+          WHERE g.user_id = ${session.userId}::uuid AND g.client_id = (SELECT id FROM client) AND g.resource = ${resource} AND g.revoked_at IS NULL`
+    : sql`SELECT NULL::uuid AS id, NULL::text[] AS scopes, NULL::uuid AS org_id WHERE false`;
+  const chosenOrg = issue?.consent === "granted" ? issue.orgId : null;
+  const orgOk =
+    chosenOrg !== null && session
+      ? sql`EXISTS (SELECT 1 FROM memberships m WHERE m.org_id = ${chosenOrg}::uuid AND m.user_id = ${session.userId}::uuid)`
+      : sql`true`;
+  const orgs = session
+    ? sql`(SELECT coalesce(json_agg(json_build_object('id', o.id, 'name', o.name, 'role', m.role) ORDER BY o.name), '[]'::json)
+           FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ${session.userId}::uuid)`
+    : sql`'[]'::json`;
   const fresh = input.maxAge === null ? sql`true` : sql`sess.created_at >= now() - make_interval(secs => ${input.maxAge})`;
-  const writes = issue && session ? issueWrites(issue, session.userId, clientId, scopes, fresh) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
+  const writes = issue && session ? issueWrites(issue, session.userId, scopes, fresh, orgOk) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
   const result = await db.execute(sql`
-    WITH client AS (
+    WITH ${clientSource(clientId, input.document ?? null)},
+    client AS (
       SELECT c.id, c.name, c.type, c.application_type, c.redirect_uris, c.scopes, c.resources, c.first_party,
-             c.disabled_at IS NOT NULL AS disabled, o.name AS org_name
-      FROM oauth_clients c LEFT JOIN organizations o ON o.id = c.org_id
-      WHERE c.id = ${clientId}::uuid
+             c.disabled_at IS NOT NULL AS disabled, o.name AS org_name, c.metadata_url
+      FROM source c LEFT JOIN organizations o ON o.id = c.org_id
     ),
     sess AS (${sessionCte}),
     grant_row AS (${grantCte}),
@@ -86,7 +113,7 @@ export async function authorizeStatement(
     SELECT client.*, EXISTS (SELECT 1 FROM sess) AS session_live,
            EXISTS (SELECT 1 FROM sess WHERE ${fresh}) AS fresh,
            (SELECT ok FROM consent) AS consented,
-           EXISTS (SELECT 1 FROM issued) AS issued
+           EXISTS (SELECT 1 FROM issued) AS issued, ${orgOk} AS org_ok, ${orgs} AS orgs
     FROM (SELECT 1) one LEFT JOIN client ON true
   `);
   const row = result.rows[0] as Record<string, unknown> | undefined;
@@ -97,18 +124,46 @@ export async function authorizeStatement(
     fresh: row.fresh === true,
     consented: row.consented === true,
     issued: row.issued === true,
+    orgOk: row.org_ok === true,
+    orgs: orgsOf(row.orgs),
   };
 }
 
-function issueWrites(issue: CodeToIssue, userId: string, clientId: string, scopes: SQL, fresh: SQL): SQL {
+/**
+ * CTE `source`: the client row. A registered client is read by id; a
+ * metadata-document client's row is upserted from its validated document
+ * (keyed by URL; an operator's `disabled_at` survives the refresh).
+ */
+function clientSource(clientId: string, doc: MetadataClientRow | null): SQL {
+  if (doc === null) return sql`source AS (SELECT * FROM oauth_clients WHERE id = ${clientId}::uuid)`;
+  return sql`source AS (
+      INSERT INTO oauth_clients (name, type, application_type, redirect_uris, scopes, resources, metadata_url)
+      VALUES (${doc.name}, 'public', ${doc.applicationType}::oauth_application_type, ${textArray(doc.redirectUris)}, ${textArray(doc.scopes)},
+              ${textArray(doc.resources)}, ${doc.url})
+      ON CONFLICT (metadata_url) DO UPDATE SET name = EXCLUDED.name, application_type = EXCLUDED.application_type,
+        redirect_uris = EXCLUDED.redirect_uris, scopes = EXCLUDED.scopes, resources = EXCLUDED.resources, updated_at = now()
+      RETURNING *
+    )`;
+}
+
+/** The memberships JSON of the statement as a list (the driver may hand json back as text). */
+function orgsOf(value: unknown): { id: string; name: string; role: string }[] {
+  const list = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(list)) return [];
+  return list.map((o: Record<string, unknown>) => ({ id: String(o.id), name: String(o.name), role: String(o.role) }));
+}
+
+function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL, orgOk: SQL): SQL {
   const consentOk = issue.consent === "granted" ? sql`true` : sql`(SELECT ok FROM consent)`;
+  // The code's organization: the one just chosen, or the remembered grant's.
+  const codeOrg = issue.consent === "granted" ? sql`${issue.orgId}::uuid` : sql`(SELECT org_id FROM grant_row)`;
   const remember =
     issue.consent === "granted"
       ? sql`remembered AS (
-          INSERT INTO oauth_grants (user_id, client_id, scopes, resource)
-          SELECT ${userId}::uuid, ${clientId}::uuid, ${scopes}, ${issue.resource} FROM eligible
+          INSERT INTO oauth_grants (user_id, client_id, scopes, resource, org_id)
+          SELECT ${userId}::uuid, (SELECT id FROM client), ${scopes}, ${issue.resource}, ${issue.orgId}::uuid FROM eligible
           ON CONFLICT (user_id, client_id, resource) WHERE revoked_at IS NULL
-          DO UPDATE SET scopes = ARRAY(SELECT DISTINCT unnest(oauth_grants.scopes || EXCLUDED.scopes) ORDER BY 1), last_used_at = now()
+          DO UPDATE SET scopes = ARRAY(SELECT DISTINCT unnest(oauth_grants.scopes || EXCLUDED.scopes) ORDER BY 1), org_id = EXCLUDED.org_id, last_used_at = now()
           RETURNING id
         ),`
       : sql`remembered AS (
@@ -121,13 +176,13 @@ function issueWrites(issue: CodeToIssue, userId: string, clientId: string, scope
         AND (${issue.redirectUri} = ANY(client.redirect_uris) OR client.application_type = 'native')
         AND ${scopes} <@ client.scopes
         AND (${issue.resource} = ${issue.defaultResource} OR ${issue.resource} = ANY(client.resources))
-        AND ${fresh} AND ${consentOk}
+        AND ${fresh} AND ${consentOk} AND ${orgOk}
     ),
     ${remember}
     issued AS (
-      INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, nonce, auth_time, expires_at)
-      SELECT ${issue.codeHash}, ${clientId}::uuid, ${userId}::uuid, ${issue.redirectUri}, ${issue.codeChallenge}, ${scopes},
-             ${issue.resource}, ${issue.nonce}, eligible.created_at, now() + make_interval(secs => ${issue.lifetimeSeconds})
+      INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, nonce, org_id, auth_time, expires_at)
+      SELECT ${issue.codeHash}, (SELECT id FROM client), ${userId}::uuid, ${issue.redirectUri}, ${issue.codeChallenge}, ${scopes},
+             ${issue.resource}, ${issue.nonce}, ${codeOrg}, eligible.created_at, now() + make_interval(secs => ${issue.lifetimeSeconds})
       FROM eligible
       RETURNING code_hash
     )`;
@@ -157,6 +212,7 @@ export function clientViewOf(row: Record<string, unknown>): ClientView {
     firstParty: row.first_party === true,
     disabled: row.disabled === true,
     orgName: typeof row.org_name === "string" ? row.org_name : null,
+    metadataUrl: typeof row.metadata_url === "string" ? row.metadata_url : null,
   };
 }
 

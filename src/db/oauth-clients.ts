@@ -6,6 +6,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { ClientRegistration, RegistrationPatch } from "../oauth/client-registration";
+import type { DynamicRegistration } from "../oauth/dynamic-registration";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
 import { pgArray, textArray } from "./oauth-authorize";
@@ -188,4 +189,25 @@ export async function listOrgClients(db: Database, input: { actorId: string; org
   if (!first || first.outcome === "not_member") return { ok: false, refusal: "not_member" };
   if (first.outcome === "forbidden") return { ok: false, refusal: "forbidden" };
   return { ok: true, clients: result.rows.filter((r) => (r as Record<string, unknown>).id != null).map((r) => recordOf(r as Record<string, unknown>)) };
+}
+
+/**
+ * Stores an RFC 7591 dynamic registration (`POST /oauth/register`): a public
+ * client of no organization, never first-party, marked `dynamic` so the cron
+ * deletes it while unused. One statement.
+ *
+ * @example
+ * const { clientId, issuedAt } = await registerDynamicClient(db, { registration, resources: config.allowedAudiences });
+ */
+export async function registerDynamicClient(
+  db: Database,
+  input: { registration: DynamicRegistration; resources: readonly string[] },
+): Promise<{ clientId: string; issuedAt: number }> {
+  const r = input.registration;
+  const result = await db.execute(sql`
+    INSERT INTO oauth_clients (name, type, application_type, redirect_uris, scopes, resources, dynamic)
+    VALUES (${r.name}, 'public', ${r.applicationType}::oauth_application_type, ${textArray(r.redirectUris)}, ${textArray(r.scopes)}, ${textArray([...input.resources])}, true)
+    RETURNING id, floor(extract(epoch FROM created_at))::int AS issued_at`);
+  const row = result.rows[0]!;
+  return { clientId: String(row.id), issuedAt: Number(row.issued_at) };
 }

@@ -24,6 +24,20 @@ import {
   type RefreshOutcome,
 } from "./sessions";
 
+/**
+ * A client id as SQL: a registered client's UUID, or the id of the row a
+ * Client ID Metadata Document client (its URL as `client_id`) was given at
+ * its authorization request.
+ *
+ * @example
+ * sql`WHERE c.id = ${clientIdSql("https://app.example.com/client.json")}`;
+ */
+export function clientIdSql(clientId: string): SQL {
+  return UUID.test(clientId) ? sql`${clientId}::uuid` : sql`(SELECT id FROM oauth_clients WHERE metadata_url = ${clientId})`;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** The user claims an id_token or userinfo may carry. */
 export interface OAuthUser {
   id: string;
@@ -33,8 +47,23 @@ export interface OAuthUser {
   image: string | null;
 }
 
+/**
+ * The organization an org-scoped grant was given for and the user's role
+ * there now, read in the same statement as the token: the access token's
+ * `org` and `roles`. Null when the grant names no organization or the user
+ * has left it (the token then carries no org claims).
+ */
+export interface TokenOrg {
+  id: string;
+  roles: string[];
+}
+
+function orgOf(row: Record<string, unknown>): TokenOrg | null {
+  return row.org_id == null || typeof row.org_role !== "string" ? null : { id: String(row.org_id), roles: [row.org_role] };
+}
+
 export type ExchangeOutcome =
-  | { outcome: "issued"; user: OAuthUser; scopes: string[]; resource: string; nonce: string | null; authTime: Date; familyId: string }
+  | { outcome: "issued"; user: OAuthUser; scopes: string[]; resource: string; nonce: string | null; authTime: Date; familyId: string; org: TokenOrg | null }
   | { outcome: "replayed"; familyId: string | null }
   | { outcome: "invalid_client" }
   | { outcome: "invalid_grant" };
@@ -45,7 +74,7 @@ export type ExchangeOutcome =
  * comparison is of SHA-256 digests: its timing says nothing about the secret.
  */
 export function clientAuthenticatedSql(clientId: string, secretHash: string | null): SQL {
-  return sql`EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = ${clientId}::uuid AND c.disabled_at IS NULL
+  return sql`EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = ${clientIdSql(clientId)} AND c.disabled_at IS NULL
                      AND c.secret_hash IS NOT DISTINCT FROM ${secretHash}::text)`;
 }
 
@@ -75,7 +104,7 @@ export async function exchangeCode(
       secretHash: f.secretHash,
       familySecretHash: f.familySecretHash,
       userId: sql`ok.user_id`,
-      clientId: input.clientId,
+      clientIdSql: sql`ok.client_id`,
       ip: f.ip,
       userAgent: f.userAgent,
       now: f.now,
@@ -93,7 +122,7 @@ export async function exchangeCode(
       SELECT l.*, u.email, u.email_verified_at, u.name, u.image
       FROM locked l JOIN users u ON u.id = l.user_id
       WHERE l.consumed_at IS NULL AND l.expires_at > now() AND (SELECT ok FROM client_ok)
-        AND l.client_id = ${input.clientId}::uuid AND l.redirect_uri = ${input.redirectUri}
+        AND l.client_id = ${clientIdSql(input.clientId)} AND l.redirect_uri = ${input.redirectUri}
         AND l.code_challenge = ${input.codeChallenge}
         AND (${input.resource}::text IS NULL OR l.resource = ${input.resource}::text)
         AND u.disabled_at IS NULL
@@ -104,8 +133,8 @@ export async function exchangeCode(
     ),
     family AS (${familyInsert}),
     family_grant AS (
-      INSERT INTO oauth_families (session_id, client_id, scopes, resource, auth_time)
-      SELECT ${f.familyId}::uuid, ok.client_id, ok.scopes, ok.resource, ok.auth_time FROM ok WHERE 'offline_access' = ANY(ok.scopes)
+      INSERT INTO oauth_families (session_id, client_id, scopes, resource, org_id, auth_time)
+      SELECT ${f.familyId}::uuid, ok.client_id, ok.scopes, ok.resource, ok.org_id, ok.auth_time FROM ok WHERE 'offline_access' = ANY(ok.scopes)
       RETURNING session_id
     ),
     replayed AS (SELECT code_hash, family_id FROM locked WHERE consumed_at IS NOT NULL),
@@ -118,13 +147,14 @@ export async function exchangeCode(
     revoked AS (${revokeFamilySql(sql`(SELECT family_id FROM replayed)`)})
     SELECT 'issued' AS outcome, ok.user_id, ok.email, ok.email_verified_at IS NOT NULL AS email_verified, ok.name, ok.image,
            ok.scopes, ok.resource, ok.nonce, extract(epoch FROM ok.auth_time)::float8 AS auth_time, NULL::uuid AS family_id,
+           ok.org_id, (SELECT m.role::text FROM memberships m WHERE m.org_id = ok.org_id AND m.user_id = ok.user_id) AS org_role,
            (SELECT count(*) FROM consumed) + (SELECT count(*) FROM family) + (SELECT count(*) FROM family_grant) AS writes
       FROM ok
     UNION ALL
-    SELECT 'replayed', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, family_id,
+    SELECT 'replayed', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, family_id, NULL, NULL,
            (SELECT count(*) FROM revoked) + (SELECT count(*) FROM marked) FROM replayed
     UNION ALL
-    SELECT 'rejected', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT 'rejected', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       WHERE NOT EXISTS (SELECT 1 FROM ok) AND NOT EXISTS (SELECT 1 FROM replayed) AND NOT (SELECT ok FROM client_ok)
   `);
   const row = result.rows[0] as Record<string, unknown> | undefined;
@@ -139,12 +169,21 @@ export async function exchangeCode(
     nonce: typeof row.nonce === "string" ? row.nonce : null,
     authTime: new Date(Number(row.auth_time) * 1000),
     familyId: f.familyId,
+    org: orgOf(row),
   };
 }
 
 export type ClientRefreshOutcome =
   | { outcome: "invalid_client" }
-  | { outcome: "refreshed"; refresh: RefreshOutcome & { outcome: "rotated" | "grace" }; user: OAuthUser; scopes: string[]; resource: string; authTime: Date }
+  | {
+      outcome: "refreshed";
+      refresh: RefreshOutcome & { outcome: "rotated" | "grace" };
+      user: OAuthUser;
+      scopes: string[];
+      resource: string;
+      authTime: Date;
+      org: TokenOrg | null;
+    }
   | { outcome: "reused"; familyId: string }
   | { outcome: "wrong_resource" }
   | { outcome: "rejected" };
@@ -164,6 +203,7 @@ export async function refreshClientFamily(
   // RFC 8707: a refresh may name the grant's resource, never another; checked before anything rotates.
   const refresh: RefreshInput = {
     ...rest,
+    clientId: clientIdSql(input.clientId),
     ...(resource === null ? {} : { familyCondition: sql`EXISTS (SELECT 1 FROM oauth_families f WHERE f.session_id = s.id AND f.resource = ${resource})` }),
   };
   const [client, , rotated, grant] = await db.batch([
@@ -174,10 +214,11 @@ export async function refreshClientFamily(
     )}) SELECT count(*) AS n FROM gone`),
     refreshSessionStatement(db, refresh),
     db.execute(sql`
-      SELECT f.scopes, f.resource, extract(epoch FROM f.auth_time)::float8 AS auth_time,
+      SELECT f.scopes, f.resource, extract(epoch FROM f.auth_time)::float8 AS auth_time, f.org_id,
+             (SELECT m.role::text FROM memberships m WHERE m.org_id = f.org_id AND m.user_id = u.id) AS org_role,
              u.id AS user_id, u.email, u.email_verified_at IS NOT NULL AS email_verified, u.name, u.image
       FROM oauth_families f JOIN users u ON u.id = (SELECT user_id FROM sessions WHERE id = f.session_id)
-      WHERE f.session_id = ${input.sessionId}::uuid AND f.client_id = ${input.clientId}::uuid`),
+      WHERE f.session_id = ${input.sessionId}::uuid AND f.client_id = ${clientIdSql(input.clientId)}`),
   ]);
   if ((client.rows[0] as { ok?: unknown } | undefined)?.ok !== true) return { outcome: "invalid_client" };
   const outcome = refreshOutcomeOf(rotated.rows);
@@ -192,6 +233,7 @@ export async function refreshClientFamily(
     scopes: pgArray(row.scopes),
     resource: String(row.resource),
     authTime: new Date(Number(row.auth_time) * 1000),
+    org: orgOf(row),
   };
 }
 
@@ -210,7 +252,7 @@ export async function revokeClientFamily(
     db.execute(sql`SELECT ${clientAuthenticatedSql(input.clientId, input.secretHash)} AS ok`),
     db.execute(sql`
       UPDATE sessions SET revoked_at = now()
-      WHERE id = ${input.sessionId}::uuid AND client_id = ${input.clientId}::uuid AND revoked_at IS NULL
+      WHERE id = ${input.sessionId}::uuid AND client_id = ${clientIdSql(input.clientId)} AND revoked_at IS NULL
         AND (secret_hash = ${input.presentedHash} OR previous_secret_hash = ${input.presentedHash}
              -- any token the family ever issued carries its family secret
              OR family_secret_hash = ${input.presentedFamilyHash}::text)

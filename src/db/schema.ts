@@ -337,11 +337,18 @@ export const oauthClients = pgTable(
     /** First-party clients are pre-approved: no consent page. */
     firstParty: boolean("first_party").notNull().default(false),
     disabledAt: timestamp("disabled_at", { withTimezone: true }),
+    /** Registered by anyone at `POST /oauth/register` (RFC 7591): public, no org; deleted by the cron while unused. */
+    dynamic: boolean("dynamic").notNull().default(false),
+    /** For a Client ID Metadata Document client: its `client_id`, the document's https URL (the row mirrors the document). */
+    metadataUrl: text("metadata_url").unique("oauth_clients_metadata_url_key"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index("oauth_clients_org_id_idx").on(t.orgId),
+    index("oauth_clients_dynamic_created_at_idx").on(t.createdAt).where(sql`${t.dynamic}`),
+    check("oauth_clients_metadata_public", sql`${t.metadataUrl} IS NULL OR (${t.type} = 'public' AND ${t.orgId} IS NULL AND NOT ${t.firstParty} AND NOT ${t.dynamic})`),
+    check("oauth_clients_dynamic_public", sql`NOT ${t.dynamic} OR (${t.type} = 'public' AND ${t.orgId} IS NULL AND NOT ${t.firstParty})`),
     check("oauth_clients_secret_iff_confidential", sql`(${t.type} = 'confidential') = (${t.secretHash} IS NOT NULL)`),
     check("oauth_clients_secret_hash_hex", sql`${t.secretHash} IS NULL OR ${t.secretHash} ~ '^[0-9a-f]{64}$'`),
     check("oauth_clients_has_redirect", sql`cardinality(${t.redirectUris}) > 0`),
@@ -361,6 +368,8 @@ export const oauthGrants = pgTable(
       .references(() => oauthClients.id, { onDelete: "cascade" }),
     scopes: text("scopes").array().notNull(),
     resource: text("resource").notNull(),
+    /** The organization the user granted access for (org-scoped consent); its tokens carry `org` and `roles`. */
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
     createdAt: createdAt(),
     lastUsedAt: timestamp("last_used_at", { withTimezone: true }).notNull().defaultNow(),
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
@@ -393,6 +402,8 @@ export const oauthCodes = pgTable(
     scopes: text("scopes").array().notNull(),
     resource: text("resource").notNull(),
     nonce: text("nonce"),
+    /** The organization of the consent (org-scoped consent), or null. */
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
     /** When the user signed in (the browser session's start): `auth_time`. */
     authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
@@ -423,5 +434,7 @@ export const oauthFamilies = pgTable("oauth_families", {
     .references(() => oauthClients.id, { onDelete: "cascade" }),
   scopes: text("scopes").array().notNull(),
   resource: text("resource").notNull(),
+  /** The organization of the consent, or null; each token reads the user's current role there. */
+  orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
   authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
 });

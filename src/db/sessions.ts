@@ -70,14 +70,14 @@ export function insertSessionStatement(db: Database, input: NewSession) {
  * @example
  * sql`WITH ok AS (…), family AS (${sessionInsertSql({ …, userId: sql`ok.user_id` }, sql`ok`)}) SELECT …`
  */
-export function sessionInsertSql(input: NewSession & { userId: SQL }, from: SQL): SQL {
+export function sessionInsertSql(input: NewSession & { userId: SQL; clientIdSql?: SQL }, from: SQL): SQL {
   const at = input.now.getTime();
   const absoluteExpiresAt = new Date(at + input.absoluteTtlSeconds * 1000).toISOString();
   const expiresAt = new Date(at + Math.min(input.refreshTtlSeconds, input.absoluteTtlSeconds) * 1000).toISOString();
   const now = input.now.toISOString();
   return sql`INSERT INTO sessions (id, user_id, secret_hash, family_secret_hash, created_at, last_used_at, expires_at, absolute_expires_at, ip, user_agent, client_id)
     SELECT ${input.sessionId}::uuid, ${input.userId}, ${input.secretHash}, ${input.familySecretHash}, ${now}::timestamptz, ${now}::timestamptz,
-           ${expiresAt}::timestamptz, ${absoluteExpiresAt}::timestamptz, ${input.ip}, ${input.userAgent}, ${input.clientId ?? null}::uuid
+           ${expiresAt}::timestamptz, ${absoluteExpiresAt}::timestamptz, ${input.ip}, ${input.userAgent}, ${input.clientIdSql ?? sql`${input.clientId ?? null}::uuid`}
     FROM ${from}
     RETURNING id`;
 }
@@ -124,7 +124,7 @@ export interface RefreshInput {
    * only matches families without a client. Given: only that client's
    * families match, and only while the client is not disabled.
    */
-  clientId?: string | undefined;
+  clientId?: string | SQL | undefined;
   /** A further condition on the family row `s` (the OAuth grant's resource); unmet: `rejected`, nothing rotated. */
   familyCondition?: SQL | undefined;
 }
@@ -170,7 +170,7 @@ export function refreshSessionStatement(db: Database, input: RefreshInput) {
   const owner =
     input.clientId === undefined
       ? sql`s.client_id IS NULL`
-      : sql`s.client_id = ${input.clientId}::uuid
+      : sql`s.client_id = ${typeof input.clientId === "string" ? sql`${input.clientId}::uuid` : input.clientId}
             AND EXISTS (SELECT 1 FROM oauth_clients c WHERE c.id = s.client_id AND c.disabled_at IS NULL)
             ${input.familyCondition === undefined ? sql`` : sql`AND ${input.familyCondition}`}`;
   return db.execute(sql`

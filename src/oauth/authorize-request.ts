@@ -9,6 +9,7 @@
  *      redirect URI is `fatal`; a scope or resource the client may not ask
  *      for is an OAuth error; otherwise the request is good.
  */
+import { isClientMetadataUrl } from "./client-metadata";
 import type { ApplicationType } from "./redirect-uri";
 import { redirectUriMatches } from "./redirect-uri";
 import { isS256Challenge } from "./pkce";
@@ -27,6 +28,8 @@ export interface ClientView {
   disabled: boolean;
   /** The owning organization's name, shown on the consent page. */
   orgName: string | null;
+  /** A Client ID Metadata Document client's URL (its `client_id`); null for a registered client. */
+  metadataUrl: string | null;
 }
 
 export type Prompt = "none" | "login" | "consent";
@@ -94,7 +97,7 @@ export function parseAuthorizationParams(params: URLSearchParams, defaultResourc
   const redirectUris = params.getAll("redirect_uri");
   const clientId = clientIds[0];
   const redirectUri = redirectUris[0];
-  if (clientIds.length !== 1 || clientId === undefined || !UUID.test(clientId)) return { kind: "fatal", reason: "client_id is missing, repeated or unknown" };
+  if (clientIds.length !== 1 || clientId === undefined || !(UUID.test(clientId) || isClientMetadataUrl(clientId))) return { kind: "fatal", reason: "client_id is missing, repeated or unknown" };
   if (redirectUris.length !== 1 || redirectUri === undefined || redirectUri.length > 512) {
     return { kind: "fatal", reason: "redirect_uri is missing, repeated or too long" };
   }

@@ -5,6 +5,7 @@
  * API (`/api/orgs…`) accepts an OAuth client's token only when the user
  * granted it that API: `aud` = `${AUTH_URL}/api`.
  */
+import { isClientMetadataUrl } from "./client-metadata";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -23,10 +24,12 @@ export function gatehouseApiResource(authUrl: URL): string {
  *
  * @example
  * isOAuthClientToken({ client_id: "0b5c2f6e-8a1d-4c1e-9f00-6d2b1f0e9a11" }); // true
+ * isOAuthClientToken({ client_id: "https://app.example.com/client.json" });  // true (a metadata document)
  * isOAuthClientToken({ client_id: "https://app.example.com" });              // false
  */
 export function isOAuthClientToken(claims: { client_id?: unknown }): boolean {
-  return typeof claims.client_id === "string" && UUID.test(claims.client_id);
+  // A Client ID Metadata Document client's id is an https URL with a path; an SPA's is a bare origin.
+  return typeof claims.client_id === "string" && (UUID.test(claims.client_id) || isClientMetadataUrl(claims.client_id));
 }
 
 /**

@@ -4,6 +4,7 @@
  * `client_secret_post`, or none for public clients) and the grant's
  * parameters. Results are tagged; nothing here throws on bad input.
  */
+import { isClientMetadataUrl } from "./client-metadata";
 import { isResourceUri } from "./authorize-request";
 import { parseScope } from "./scopes";
 
@@ -73,7 +74,8 @@ export function clientAuthentication(authorization: string | undefined, fields: 
     return { ok: true, client: { clientId: basic.id, secret: basic.secret, method: "client_secret_basic" } };
   }
   if (bodyId === undefined) return { ok: false, basic: false, error: { error: "invalid_client", description: "client_id is required" } };
-  if (!UUID.test(bodyId)) return { ok: false, basic: false, error: { error: "invalid_client", description: "unknown client" } };
+  // A Client ID Metadata Document client (its URL as client_id) is public: no secret.
+  if (!UUID.test(bodyId) && !(bodySecret === undefined && isClientMetadataUrl(bodyId))) return { ok: false, basic: false, error: { error: "invalid_client", description: "unknown client" } };
   if (bodySecret !== undefined) {
     if (bodySecret.length === 0 || bodySecret.length > 256) return { ok: false, basic: false, error: { error: "invalid_client", description: "malformed client_secret" } };
     return { ok: true, client: { clientId: bodyId, secret: bodySecret, method: "client_secret_post" } };

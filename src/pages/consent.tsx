@@ -2,7 +2,8 @@
 /**
  * The consent page of the authorization endpoint: who is asking (the
  * client's name, its organization, and — prominently — the host it will send
- * you back to), what it asks for in plain words, and Allow / Deny as POST
+ * you back to; for a Client ID Metadata Document client the host that
+ * published it, with a warning when the two differ), what it asks for in plain words, and Allow / Deny as POST
  * forms. Both forms carry the request and a consent token bound to this user,
  * session and request (`tokens/oauth.ts`); the page cannot be framed.
  */
@@ -13,6 +14,10 @@ export interface ConsentPageProps {
   orgName: string | null;
   /** Host (and port) of the redirect URI. */
   redirectHost: string;
+  /** Organizations the access may be granted for (org-scoped consent); empty: no choice shown. */
+  orgs?: readonly { id: string; name: string; role: string }[];
+  /** For a Client ID Metadata Document client: the host that published it (the only identity it has). */
+  documentHost?: string | null;
   /** The scopes in plain words (`oauth/scopes.ts`). */
   permissions: readonly string[];
   /** Host of the resource, when it is not gatehouse itself. */
@@ -32,6 +37,19 @@ export function ConsentPage(props: ConsentPageProps) {
         Allow <strong>{props.clientName}</strong> to use your account?
       </h1>
       {props.orgName ? <p class="muted">An application of the organization {props.orgName}.</p> : null}
+      {props.documentHost ? (
+        <>
+          <p>This application describes itself at</p>
+          <p data-document-host style="font-size:1.25rem;font-weight:700;overflow-wrap:anywhere;margin:.25rem 0 .75rem">{props.documentHost}</p>
+          <p class="muted">Its name is what that site says; gatehouse has not checked it.</p>
+          {hostname(props.documentHost) !== hostname(props.redirectHost) ? (
+            <p role="alert" data-redirect-warning style="border:2px solid #b45309;padding:.5rem .75rem;border-radius:.375rem">
+              Warning: you will be sent back to <strong>{props.redirectHost}</strong>, not to {props.documentHost}. Allow only if you expected
+              that (for example, an app running on your own computer).
+            </p>
+          ) : null}
+        </>
+      ) : null}
       <p>After you answer you will be sent to</p>
       <p style="font-size:1.25rem;font-weight:700;overflow-wrap:anywhere;margin:.25rem 0 .75rem">{props.redirectHost}</p>
       <p class="muted">Continue only if you trust that site.</p>
@@ -53,6 +71,23 @@ export function ConsentPage(props: ConsentPageProps) {
         <input type="hidden" name="request" value={props.request} />
         <input type="hidden" name="consent_token" value={props.consentToken} />
         <input type="hidden" name="decision" value="allow" />
+        {props.orgs && props.orgs.length > 0 ? (
+          <p>
+            <label>
+              Allow it for{" "}
+              <select name="org">
+                <option value="">just me (no organization)</option>
+                {props.orgs.map((o) => (
+                  <option value={o.id}>
+                    {o.name} (you are {o.role})
+                  </option>
+                ))}
+              </select>
+            </label>
+            <br />
+            <small class="muted">With an organization, the app learns it and your role there.</small>
+          </p>
+        ) : null}
         <button class="button" type="submit">
           Allow
         </button>
@@ -67,4 +102,9 @@ export function ConsentPage(props: ConsentPageProps) {
       </form>
     </Layout>
   );
+}
+
+/** A host without its port. */
+function hostname(host: string): string {
+  return host.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
 }

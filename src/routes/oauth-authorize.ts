@@ -4,14 +4,16 @@
  * (docs/oauth-server.md). The checks are the pure ones of
  * `oauth/authorize-request.ts`; the database is one statement
  * (`db/oauth-authorize.ts`) that reads the client and, when the request can
- * be answered at once, stores the code. An unknown client or an unregistered
+ * be answered at once, stores the code; a client whose id is a Client ID
+ * Metadata Document URL has its document fetched first and its row
+ * refreshed in that same statement. An unknown client or an unregistered
  * redirect URI is an error page and never a redirect; every other error goes
  * back to the client with `state` and `iss` (RFC 6749 §4.1.2.1, RFC 9207).
  */
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
-import { authorizeStatement } from "../db/oauth-authorize";
+import { authorizeStatement, type MetadataClientRow } from "../db/oauth-authorize";
 import { GatehouseError } from "../error";
 import { randomBase64Url, sha256Hex } from "../lib/crypto";
 import { pageSecurityHeaders } from "../lib/security-headers";
@@ -24,8 +26,10 @@ import {
   type AuthorizationRequest,
   type ClientView,
 } from "../oauth/authorize-request";
+import { allowedScopes, isClientMetadataUrl } from "../oauth/client-metadata";
+import { lookUpClientMetadata } from "../oauth/fetch-client-metadata";
 import { loopbackKey } from "../oauth/redirect-uri";
-import { describeScopes } from "../oauth/scopes";
+import { describeScopes, IDENTITY_SCOPES } from "../oauth/scopes";
 import { ConsentPage } from "../pages/consent";
 import { resolveSession, type ResolvedSession } from "../sessions/resolve";
 import { signConsentToken, verifyConsentToken } from "../tokens/oauth";
@@ -57,11 +61,13 @@ export const oauthAuthorize = new Hono<AppEnv>()
     // prompt=login and prompt=consent must show a page; no prompt or prompt=none answer at once when they can.
     const tryIssue = session !== null && request !== null && (request.prompt === null || request.prompt === "none");
     const code = tryIssue ? randomBase64Url() : null;
+    const document = await metadataClient(c, parsed.clientId, request?.scopes ?? []);
     const outcome = await authorizeStatement(await c.var.db(), {
       clientId: parsed.clientId,
+      document,
       session: session ? { sessionId: session.sessionId, userId: session.userId } : null,
       maxAge: request?.maxAge ?? null,
-      issue: code !== null && request !== null ? await codeToIssue(c, request, code, "remembered") : null,
+      issue: code !== null && request !== null ? await codeToIssue(c, request, code, "remembered", null) : null,
     });
     const check = checkAgainstClient(parsed, outcome.client, defaultResource(config));
     if (check.kind === "fatal") throw requestInvalid(check.reason);
@@ -78,7 +84,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
       return backToClient(c, req.redirectUri, { error: "consent_required", description: "the user has not approved this client" }, req.state);
     }
     // Signed in, and either consent is missing or prompt=consent asked to show the page.
-    return consentPage(c, outcome.client!, req, session, url.search.slice(1));
+    return consentPage(c, outcome.client!, req, session, url.search.slice(1), outcome.orgs);
   })
   .all("/authorize", methodNotAllowed("GET"))
   .post("/consent", limitBody(8192), async (c) => {
@@ -92,6 +98,9 @@ export const oauthAuthorize = new Hono<AppEnv>()
     const token = form.get("consent_token") ?? "";
     const decision = form.get("decision");
     if (decision !== "allow" && decision !== "deny") throw new GatehouseError("InvalidRequest", "The consent form is incomplete.");
+    // Org-scoped consent: the organization the user chose (a member's; checked in the statement), or none.
+    const org = form.get("org") ?? "";
+    if (org !== "" && !UUID.test(org)) throw new GatehouseError("InvalidRequest", "The consent form names no valid organization.");
     const session = await resolveSession(c);
     if (!session) throw new GatehouseError("Unauthorized", "Sign in again, then approve the application.");
     const now = new Date();
@@ -110,12 +119,15 @@ export const oauthAuthorize = new Hono<AppEnv>()
       return backToClient(c, req.redirectUri, { error: "access_denied", description: "the user denied the request" }, req.state, 303);
     }
     const code = randomBase64Url();
+    const document = await metadataClient(c, req.clientId, req.scopes);
     const outcome = await authorizeStatement(await c.var.db(), {
       clientId: req.clientId,
+      document,
       session: { sessionId: session.sessionId, userId: session.userId },
       maxAge: req.maxAge,
-      issue: await codeToIssue(c, req, code, "granted"),
+      issue: await codeToIssue(c, req, code, "granted", org === "" ? null : org),
     });
+    if (!outcome.orgOk) throw new GatehouseError("Forbidden", "You are not a member of that organization.");
     const check = checkAgainstClient(parsed, outcome.client, defaultResource(config));
     if (check.kind === "fatal") throw requestInvalid(check.reason);
     if (check.kind === "error") return backToClient(c, req.redirectUri, check.error, req.state, 303);
@@ -124,7 +136,9 @@ export const oauthAuthorize = new Hono<AppEnv>()
   })
   .all("/consent", methodNotAllowed("POST"));
 
-async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: string, consent: "remembered" | "granted") {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: string, consent: "remembered" | "granted", orgId: string | null) {
   const loopback = loopbackKey(req.redirectUri);
   return {
     codeHash: await sha256Hex(code),
@@ -136,8 +150,22 @@ async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: 
     defaultResource: defaultResource(c.var.config),
     nonce: req.nonce,
     consent,
+    orgId,
     lifetimeSeconds: CODE_LIFETIME_SECONDS,
   };
+}
+
+/**
+ * For a Client ID Metadata Document client (an https URL as client_id): its
+ * validated document as the row to upsert, fetched safely or from the KV
+ * cache; a document that cannot be used is the error page, before any
+ * database work. Null for a registered client.
+ */
+async function metadataClient(c: Context<AppEnv>, clientId: string, requestedScopes: readonly string[]): Promise<MetadataClientRow | null> {
+  if (!isClientMetadataUrl(clientId)) return null;
+  const doc = await lookUpClientMetadata(c.var.kv, clientId);
+  if (!doc.ok) throw requestInvalid(doc.problem);
+  return { ...doc.value, scopes: allowedScopes(doc.value, requestedScopes), resources: c.var.config.allowedAudiences };
 }
 
 function requestInvalid(reason: string): GatehouseError {
@@ -168,7 +196,14 @@ function toSignIn(c: Context<AppEnv>, url: URL, req: AuthorizationRequest): Resp
   return c.redirect(`/auth/signin?redirect_to=${encodeURIComponent(`/oauth/authorize?${back.toString()}`)}`, 302);
 }
 
-async function consentPage(c: Context<AppEnv>, client: ClientView, req: AuthorizationRequest, session: ResolvedSession, query: string) {
+async function consentPage(
+  c: Context<AppEnv>,
+  client: ClientView,
+  req: AuthorizationRequest,
+  session: ResolvedSession,
+  query: string,
+  orgs: readonly { id: string; name: string; role: string }[],
+) {
   const config = c.var.config;
   const resourceHost = req.resource === defaultResource(config) ? null : new URL(req.resource).host;
   const consentToken = await signConsentToken(config, {
@@ -184,6 +219,9 @@ async function consentPage(c: Context<AppEnv>, client: ClientView, req: Authoriz
         clientName: client.name,
         orgName: client.orgName,
         redirectHost: new URL(req.redirectUri).host,
+        documentHost: client.metadataUrl === null ? null : new URL(client.metadataUrl).host,
+        // Access to an API (any scope beyond identity) may be granted for one of the user's organizations.
+        orgs: req.scopes.some((s) => !(IDENTITY_SCOPES as readonly string[]).includes(s)) ? orgs : [],
         permissions: describeScopes(req.scopes, resourceHost ?? config.authUrl.host),
         resourceHost,
         signedInAs: session.profile.email ?? session.profile.name ?? "you",

@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../context";
-import { exchangeCode, refreshClientFamily, revokeClientFamily, authenticateClient, type OAuthUser } from "../db/oauth-tokens";
+import { exchangeCode, refreshClientFamily, revokeClientFamily, authenticateClient, type OAuthUser, type TokenOrg } from "../db/oauth-tokens";
 import { denySessions, denyTokenId } from "../kv/denylist";
 import { sha256Hex } from "../lib/crypto";
 import { GatehouseError } from "../error";
@@ -72,7 +72,18 @@ async function denyFamily(c: Context<AppEnv>, familyId: string | null, strict = 
 
 async function tokenResponse(
   c: Context<AppEnv>,
-  input: { user: OAuthUser; clientId: string; scopes: string[]; resource: string; familyId: string; authTime: Date; nonce: string | null; refreshToken: string | null },
+  input: {
+    user: OAuthUser;
+    clientId: string;
+    scopes: string[];
+    resource: string;
+    familyId: string;
+    authTime: Date;
+    nonce: string | null;
+    refreshToken: string | null;
+    /** Org-scoped consent: the organization and the user's current role there (`org`, `roles` claims). */
+    org: TokenOrg | null;
+  },
 ): Promise<Response> {
   const config = c.var.config;
   const now = new Date();
@@ -83,6 +94,7 @@ async function tokenResponse(
     audience: input.resource,
     scope,
     clientId: input.clientId,
+    org: input.org ?? undefined,
     now,
   });
   const body: Record<string, unknown> = { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope };
@@ -148,6 +160,7 @@ export const oauthToken = new Hono<AppEnv>()
             familyId: result.familyId,
             authTime: result.authTime,
             nonce: result.nonce,
+            org: result.org,
             refreshToken: result.scopes.includes("offline_access") ? family.token : null,
           });
       }
@@ -191,6 +204,7 @@ export const oauthToken = new Hono<AppEnv>()
           familyId: result.refresh.sessionId,
           authTime: result.authTime,
           nonce: null,
+          org: result.org,
           // Within the grace window the rotated secret is not known here: the client keeps the one the winner got.
           refreshToken: result.refresh.outcome === "rotated" ? refreshTokenValue(result.refresh.sessionId, nextFamily.familySecret, next.secret) : null,
         });

@@ -20,7 +20,7 @@ const CLIENT_AUTH_METHODS = ["none", "client_secret_basic", "client_secret_post"
  * @example
  * authorizationServerMetadata(config).token_endpoint; // "https://auth.example.com/oauth/token"
  */
-export function authorizationServerMetadata(config: Pick<Config, "authUrl">): Record<string, unknown> {
+export function authorizationServerMetadata(config: Pick<Config, "authUrl" | "dynamicRegistration">): Record<string, unknown> {
   const issuer = config.authUrl.origin;
   return {
     issuer,
@@ -28,6 +28,7 @@ export function authorizationServerMetadata(config: Pick<Config, "authUrl">): Re
     token_endpoint: `${issuer}/oauth/token`,
     revocation_endpoint: `${issuer}/oauth/revoke`,
     userinfo_endpoint: `${issuer}/oauth/userinfo`,
+    ...(config.dynamicRegistration === "open" ? { registration_endpoint: `${issuer}/oauth/register` } : {}),
     jwks_uri: `${issuer}/.well-known/jwks.json`,
     response_types_supported: ["code"],
     response_modes_supported: ["query"],
@@ -38,6 +39,7 @@ export function authorizationServerMetadata(config: Pick<Config, "authUrl">): Re
     scopes_supported: IDENTITY_SCOPES,
     authorization_response_iss_parameter_supported: true,
     prompt_values_supported: ["none", "login", "consent"],
+    client_id_metadata_document_supported: true,
   };
 }
 

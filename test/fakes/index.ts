@@ -11,6 +11,7 @@
  *
  * `<provider>` is github | google | facebook | naver | kakao | oidc/<tenant>.
  */
+import { CLIENT_METADATA_HOSTS, clientMetadataControl, clientMetadataFake, resetClientMetadata } from "./client-metadata.ts";
 import { facebookFake } from "./facebook.ts";
 import { githubFake } from "./github.ts";
 import { googleFake } from "./google.ts";
@@ -36,6 +37,7 @@ export const FAKE_HOSTS = new Set([
   "kauth.kakao.com",
   "kapi.kakao.com",
   "fakes.test",
+  ...CLIENT_METADATA_HOSTS,
 ]);
 
 const PROVIDERS = /^(github|google|facebook|naver|kakao|oidc\/[a-z0-9-]{1,40})$/;
@@ -51,8 +53,9 @@ export async function handleFakeRequest(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const response =
     url.hostname === "fakes.test"
-      ? ((await control(request, url)) ?? (await handleTenant(request, url)))
-      : ((await githubFake(request, url)) ??
+      ? ((await clientMetadataControl(request, url)) ?? (await control(request, url)) ?? (await handleTenant(request, url)))
+      : ((await clientMetadataFake(request, url)) ??
+        (await githubFake(request, url)) ??
         (await googleFake.handle(request, url)) ??
         (await kakaoOidcFake.handle(request, url)) ??
         (await kakaoUserMe(request, url)) ??
@@ -65,6 +68,7 @@ async function control(request: Request, url: URL): Promise<Response | undefined
   const path = url.pathname;
   if (path === "/__reset" && request.method === "POST") {
     state.reset();
+    resetClientMetadata();
     return json({ ok: true });
   }
   if (path === "/__calls" && request.method === "GET") {

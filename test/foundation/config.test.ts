@@ -94,6 +94,16 @@ describe("configuration", () => {
     );
   });
 
+  it("reads OAUTH_DYNAMIC_REGISTRATION: off by default, open when asked, any other value a named problem", () => {
+    const read = (value?: string) => parseConfig({ ...baseEnv(), ...(value === undefined ? {} : { OAUTH_DYNAMIC_REGISTRATION: value }) });
+    expect(read()).toMatchObject({ ok: true, config: { dynamicRegistration: "off" } });
+    expect(read("open")).toMatchObject({ ok: true, config: { dynamicRegistration: "open" } });
+    expect(read("off")).toMatchObject({ ok: true, config: { dynamicRegistration: "off" } });
+    for (const bad of ["on", "true", "OPEN", "closed"]) {
+      expect(problemsOf({ OAUTH_DYNAMIC_REGISTRATION: bad })).toContainEqual(expect.objectContaining({ variable: "OAUTH_DYNAMIC_REGISTRATION", problem: "invalid" }));
+    }
+  });
+
   it.each(["-acme", "acme-", "ac--me", "Acme", "a"])("a service client for an org slug that can never exist (%s) is a named problem", (org) => {
     const value = JSON.stringify([{ id: "billing", secretHash: "a".repeat(64), orgs: [org] }]);
     expect(problemsOf({ AUTH_SERVICE_CLIENTS: value })).toContainEqual(expect.objectContaining({ variable: "AUTH_SERVICE_CLIENTS", problem: "invalid" }));

@@ -1,0 +1,3 @@
+ALTER TABLE "oauth_clients" ADD COLUMN "dynamic" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "oauth_clients_dynamic_created_at_idx" ON "oauth_clients" USING btree ("created_at") WHERE "oauth_clients"."dynamic";--> statement-breakpoint
+ALTER TABLE "oauth_clients" ADD CONSTRAINT "oauth_clients_dynamic_public" CHECK (NOT "oauth_clients"."dynamic" OR ("oauth_clients"."type" = 'public' AND "oauth_clients"."org_id" IS NULL AND NOT "oauth_clients"."first_party"));

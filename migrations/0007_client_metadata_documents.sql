@@ -1,0 +1,3 @@
+ALTER TABLE "oauth_clients" ADD COLUMN "metadata_url" text;--> statement-breakpoint
+ALTER TABLE "oauth_clients" ADD CONSTRAINT "oauth_clients_metadata_url_key" UNIQUE("metadata_url");--> statement-breakpoint
+ALTER TABLE "oauth_clients" ADD CONSTRAINT "oauth_clients_metadata_public" CHECK ("oauth_clients"."metadata_url" IS NULL OR ("oauth_clients"."type" = 'public' AND "oauth_clients"."org_id" IS NULL AND NOT "oauth_clients"."first_party" AND NOT "oauth_clients"."dynamic"));
