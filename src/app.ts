@@ -21,6 +21,7 @@ import { limitCookieHeader } from "./middleware/cookie-header";
 import { rateLimit } from "./middleware/rate-limit";
 import { account } from "./routes/account";
 import { callback } from "./routes/callback";
+import { email, sendEmailBinding } from "./routes/email";
 import { errorPage } from "./routes/error-page";
 import { health } from "./routes/health";
 import { home } from "./routes/home";
@@ -65,6 +66,8 @@ export function createApp(): Hono<AppEnv> {
     c.set("kv", c.env.AUTH_KV);
     c.set("rateLimiter", c.env.AUTH_RATE_LIMITER);
     c.set("refreshRateLimiter", c.env.AUTH_REFRESH_RATE_LIMITER);
+    c.set("emailRateLimiter", c.env.AUTH_EMAIL_RATE_LIMITER);
+    c.set("sendEmail", sendEmailBinding(c.env));
     await next();
   });
 
@@ -82,6 +85,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/auth/signout", signout);
   app.route("/auth/signin", signin);
   app.route("/auth/callback", callback);
+  app.route("/auth/email", email);
   app.route("/auth/link", link);
   app.route("/account", account);
   app.route("/api/orgs", orgs);

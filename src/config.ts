@@ -6,10 +6,11 @@
  */
 import type { ConfigProblem } from "./error";
 import { ConfigReader, type ServiceClientConfig, type SigningJwk } from "./lib/config-reader";
+import { type EmailConfig, readEmailConfig } from "./lib/email-config";
 import { isLocalHost } from "./lib/env-value";
 
 export { isLocalHost };
-export type { ServiceClientConfig, SigningJwk };
+export type { EmailConfig, ServiceClientConfig, SigningJwk };
 
 export type ProviderKind = "github" | "google" | "facebook" | "naver" | "kakao" | "oidc";
 
@@ -59,6 +60,8 @@ export interface Config {
   providers: readonly ProviderConfig[];
   /** Backends allowed to read provider tokens of some organizations (AUTH_SERVICE_CLIENTS); empty = none. */
   serviceClients: readonly ServiceClientConfig[];
+  /** Email codes and links (`/auth/email`); `null` when EMAIL_SIGNIN is unset (docs/email.md). */
+  email: EmailConfig | null;
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -147,6 +150,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     if (issuer && typeof creds === "object") providers.push({ id, kind: "oidc", name, issuer, ...creds, scopes });
   }
 
+  const email = readEmailConfig(r, env);
   const allowedOrigins = r.origins("ALLOWED_ORIGINS");
   const allowedRedirectOrigins = r.origins("ALLOWED_REDIRECT_ORIGINS");
 
@@ -165,6 +169,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     facebook: { graphVersion, pageScopes },
     providers,
     serviceClients,
+    email,
   };
   return { ok: true, config: deepFreeze(config) };
 }

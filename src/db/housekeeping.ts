@@ -36,6 +36,8 @@ export async function deleteExpiredRows(
     db.execute(sql`DELETE FROM oauth_grants WHERE revoked_at < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
     db.execute(sql`DELETE FROM org_invitations
       WHERE least(expires_at, coalesce(revoked_at, 'infinity'), coalesce(accepted_at, 'infinity')) < ${at}::timestamptz - ${INVITATION_RETENTION}::interval`),
+    // An email code lives 10 minutes; its attempt count, like a consumed state, a day.
+    db.execute(sql`DELETE FROM email_code_attempts WHERE created_at < ${at}::timestamptz - ${CONSUMED_STATE_RETENTION}::interval`),
   ]);
   const n = (r: { rowCount?: number | null }) => r.rowCount ?? 0;
   return { sessions: n(sessions), states: n(states), codes: n(codes), grants: n(grants), invitations: n(invitations) };

@@ -29,6 +29,12 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; try
   MethodNotAllowed: { title: "Not allowed", explain: "This address does not accept that kind of request.", tryThis: "Go back and use the page's buttons." },
   UnsupportedMediaType: { title: "Unsupported request", explain: "The request body has the wrong type.", tryThis: "Send application/json." },
   HeaderTooLarge: { title: "Too many cookies", explain: "Your browser sent more cookies for this site than the service accepts.", tryThis: "Clear the cookies of this site (and of its parent domain) in your browser, then try again." },
+  EmailInvalid: { title: "Address not usable", explain: "This email address cannot receive sign-in codes (only plain ASCII addresses are accepted).", tryThis: "Check the address and try again." },
+  EmailCodeInvalid: { title: "Wrong code", explain: "The code you entered is not the one we sent.", tryThis: "Go back and enter the six digits from the latest email." },
+  EmailCodeExpired: { title: "Code expired", explain: "This code expired, was already used, or a newer one replaced it.", tryThis: "Ask for a new code." },
+  EmailCodeAttempts: { title: "Too many attempts", explain: "The code was entered wrong too many times and no longer works.", tryThis: "Ask for a new code." },
+  EmailOtherBrowser: { title: "Other browser", explain: "This sign-in link works only in the browser where you asked for the code.", tryThis: "Open it there, or type the code into that browser." },
+  MailUnavailable: { title: "Email not sent", explain: "The sign-in email could not be sent.", tryThis: "Wait a moment and try again, or use another way to sign in." },
   RateLimited: { title: "Too many attempts", explain: "There were too many requests from your network.", tryThis: "Wait a minute and try again." },
   Internal: { title: "Something went wrong", explain: "An unexpected error happened on our side.", tryThis: "Try again. If it keeps happening, tell the operator." },
 };

@@ -20,6 +20,8 @@ export interface SignInPageProps {
   redirectTo: string | null;
   /** The current session's profile, or null when nobody is signed in. */
   signedIn?: SignedInAs | null;
+  /** Email codes are enabled: offer `/auth/email`. */
+  email?: boolean;
 }
 
 /**
@@ -40,7 +42,12 @@ export function SignInPage(props: SignInPageProps) {
     <Layout title="Sign in">
       {who ? <SignedInBox who={who} redirectTo={props.redirectTo} /> : null}
       <h1>{who ? "Sign in as someone else" : "Sign in"}</h1>
-      {props.providers.length === 0 ? (
+      {props.email ? (
+        <a class="button" href={props.redirectTo ? `/auth/email?redirect_to=${encodeURIComponent(props.redirectTo)}` : "/auth/email"}>
+          <span>Continue with email</span>
+        </a>
+      ) : null}
+      {props.providers.length === 0 && !props.email ? (
         <p class="muted">No sign-in provider is configured yet.</p>
       ) : (
         <nav aria-label="Sign-in providers">
