@@ -14,6 +14,8 @@ import type { AppEnv } from "./context";
 import { databaseFor } from "./db/client";
 import { classifyDatabaseError } from "./db/errors";
 import { ConfigurationError, GatehouseError } from "./error";
+import { LANGUAGE_COOKIE, languageOf, MESSAGES } from "./i18n";
+import { serializeCookie } from "./lib/cookies";
 import { describeError, log } from "./lib/log";
 import { renderError } from "./pages/render-error";
 import { COMMON_SECURITY_HEADERS, htmlHeaders } from "./lib/security-headers";
@@ -56,6 +58,14 @@ export function createApp(): Hono<AppEnv> {
   app.use(htmlHeaders());
   // Before anything parses cookies: an oversized Cookie header is refused outright.
   app.use(limitCookieHeader());
+  // The page language; an explicit `?lang=` is remembered for a year (i18n/index.ts).
+  app.use(async (c, next) => {
+    const lang = languageOf(c.req.raw);
+    c.set("lang", lang);
+    c.set("t", MESSAGES[lang]);
+    await next();
+    if (c.req.query("lang") === lang) c.res.headers.append("Set-Cookie", serializeCookie(LANGUAGE_COOKIE, lang, 365 * 86400));
+  });
 
   app.use(async (c, next) => {
     const result = configFor(c.env);

@@ -1,6 +1,7 @@
 /** The Hono environment shared by every route: bindings and per-request values. */
 import type { Config } from "./config";
 import type { Database } from "./db/client";
+import type { Language, Messages } from "./i18n";
 import type { SendEmailBinding } from "./mail/cloudflare";
 
 export interface AppEnv {
@@ -20,5 +21,8 @@ export interface AppEnv {
     emailRateLimiter: RateLimit;
     /** The Cloudflare `send_email` binding, if declared (MAIL_TRANSPORT=cloudflare). */
     sendEmail: SendEmailBinding | undefined;
+    /** The request's language (`?lang=`, the `__Host-gh_lang` cookie, Accept-Language) and its texts. */
+    lang: Language;
+    t: Messages;
   };
 }

@@ -1,34 +1,28 @@
 /**
- * The sign-in email: the code and the link, in a text and an HTML part,
- * and nothing else (no name, no tracking, no remote images). Both parts
- * come from fixed text; the only variable parts are the six digits and the
- * link gatehouse built, escaped for HTML.
+ * The sign-in email: the code and the link, in a text and an HTML part, in
+ * the language of the page that asked, and nothing else (no name, no
+ * tracking, no remote images). Both parts come from fixed texts; the only
+ * variable parts are the six digits and the link gatehouse built, escaped
+ * for HTML.
  */
+import { en, type Messages } from "../i18n/en";
 import type { MailMessage } from "./message";
 
 /**
  * @example signInMessage({ to, code: "042917", link: "https://auth.example.com/auth/email/verify?c=…&code=042917", host: "auth.example.com" })
  */
-export function signInMessage(input: { to: string; code: string; link: string; host: string }): MailMessage {
-  const subject = `Your sign-in code: ${input.code}`;
-  const text = [
-    `Your sign-in code for ${input.host} is: ${input.code}`,
-    "",
-    "Or open this link in the browser where you asked for it:",
-    input.link,
-    "",
-    "The code and link work once and expire in 10 minutes. If you did not ask to sign in, ignore this message.",
-    "",
-  ].join("\n");
+export function signInMessage(input: { to: string; code: string; link: string; host: string; t?: Messages }): MailMessage {
+  const m = (input.t ?? en).mail;
+  const text = [`${m.codeFor(input.host)} ${input.code}`, "", m.orLinkText, input.link, "", m.footer, ""].join("\n");
   const html = [
-    "<!doctype html><html><body>",
-    `<p>Your sign-in code for ${escape(input.host)} is:</p>`,
+    `<!doctype html><html lang="${escape((input.t ?? en).lang)}"><body>`,
+    `<p>${escape(m.codeFor(input.host))}</p>`,
     `<p style="font-size:1.6em;letter-spacing:.2em"><strong>${escape(input.code)}</strong></p>`,
-    `<p>Or <a href="${escape(input.link)}">open this link</a> in the browser where you asked for it.</p>`,
-    "<p>The code and link work once and expire in 10 minutes. If you did not ask to sign in, ignore this message.</p>",
+    `<p>${m.orLinkHtml((label) => `<a href="${escape(input.link)}">${escape(label)}</a>`)}</p>`,
+    `<p>${escape(m.footer)}</p>`,
     "</body></html>",
   ].join("");
-  return { to: input.to, subject, text, html };
+  return { to: input.to, subject: m.subject(input.code), text, html };
 }
 
 function escape(value: string): string {

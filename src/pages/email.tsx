@@ -5,24 +5,26 @@
  * (not a mail scanner fetching links) presses the button, which POSTs.
  * Plain HTML forms: no script, CSP unchanged.
  */
+import { en, type Messages } from "../i18n/en";
 import { Layout } from "./layout";
 
 /** @example String(<EmailStartPage redirectTo={null} />) */
-export function EmailStartPage(props: { redirectTo: string | null }) {
+export function EmailStartPage(props: { redirectTo: string | null; t?: Messages }) {
+  const t = props.t ?? en;
   return (
-    <Layout title="Sign in with email">
-      <h1>Sign in with email</h1>
-      <p class="muted">We send a six-digit code and a sign-in link to your address.</p>
+    <Layout title={t.email.startTitle} t={t}>
+      <h1>{t.email.startTitle}</h1>
+      <p class="muted">{t.email.startExplain}</p>
       <form method="post" action="/auth/email">
-        <label for="email">Email address</label>
+        <label for="email">{t.email.address}</label>
         <input id="email" name="email" type="email" autocomplete="email" required maxlength={320} />
         {props.redirectTo ? <input type="hidden" name="redirect_to" value={props.redirectTo} /> : null}
         <button class="button" type="submit">
-          Send the code
+          {t.email.send}
         </button>
       </form>
       <p>
-        <a href={props.redirectTo ? `/auth/signin?redirect_to=${encodeURIComponent(props.redirectTo)}` : "/auth/signin"}>Other ways to sign in</a>
+        <a href={props.redirectTo ? `/auth/signin?redirect_to=${encodeURIComponent(props.redirectTo)}` : "/auth/signin"}>{t.email.otherWays}</a>
       </p>
     </Layout>
   );
@@ -33,19 +35,18 @@ export function EmailStartPage(props: { redirectTo: string | null }) {
  *
  * @example String(<EmailCodePage challenge="…" code={null} />)
  */
-export function EmailCodePage(props: { challenge: string; code: string | null }) {
+export function EmailCodePage(props: { challenge: string; code: string | null; t?: Messages }) {
+  const t = props.t ?? en;
   const fromLink = props.code !== null;
   return (
-    <Layout title={fromLink ? "Confirm sign-in" : "Enter your code"}>
-      <h1>{fromLink ? "Confirm sign-in" : "Check your email"}</h1>
+    <Layout title={fromLink ? t.email.confirmTitle : t.email.enterTitle} t={t}>
+      <h1>{fromLink ? t.email.confirmTitle : t.email.checkTitle}</h1>
       <p class="muted">
-        {fromLink
-          ? "Press the button to finish signing in. This works only in the browser where you asked for the code."
-          : "If the address can receive mail, a six-digit code is on its way. It expires in 10 minutes."}
+        {fromLink ? t.email.confirmExplain : t.email.checkExplain}
       </p>
       <form method="post" action="/auth/email/verify">
         <input type="hidden" name="c" value={props.challenge} />
-        <label for="code">Code</label>
+        <label for="code">{t.email.code}</label>
         <input
           id="code"
           class="code"
@@ -58,11 +59,11 @@ export function EmailCodePage(props: { challenge: string; code: string | null })
           value={props.code ?? undefined}
         />
         <button class="button" type="submit">
-          {fromLink ? "Sign in" : "Continue"}
+          {fromLink ? t.email.signIn : t.email.continue}
         </button>
       </form>
       <p>
-        <a href="/auth/email">Send a new code</a>
+        <a href="/auth/email">{t.email.newCode}</a>
       </p>
     </Layout>
   );

@@ -50,7 +50,7 @@ export const email = new Hono<AppEnv>()
   .get("/", (c) => {
     const raw = c.req.queries("redirect_to");
     const redirectTo = raw === undefined ? null : redirectTarget(c, raw);
-    return page(c, String(EmailStartPage({ redirectTo })));
+    return page(c, String(EmailStartPage({ redirectTo, t: c.var.t })));
   })
   .post("/", requireTrustedOrigin(), limitBody(MAX_FORM_BYTES), async (c) => {
     const form = await readForm(c);
@@ -82,7 +82,7 @@ export const email = new Hono<AppEnv>()
     link.searchParams.set("c", challenge);
     link.searchParams.set("code", code);
     try {
-      await mailerFor(config.email!, c.var.sendEmail).send(signInMessage({ to: normalized, code, link: link.href, host: config.authUrl.host }));
+      await mailerFor(config.email!, c.var.sendEmail).send(signInMessage({ to: normalized, code, link: link.href, host: config.authUrl.host, t: c.var.t }));
     } catch (error) {
       log("error", "mail_failed", { transport: config.email!.transport.kind, ...describeError(error instanceof MailError ? error : new MailError("mail failed")) });
       throw new GatehouseError("MailUnavailable", "The sign-in email could not be sent.", { backHref: "/auth/email" });
@@ -97,7 +97,7 @@ export const email = new Hono<AppEnv>()
     const code = single(c.req.queries("code"));
     if (challenge === null || !CHALLENGE_PATTERN.test(challenge)) throw expired();
     const prefill = code !== null && CODE_PATTERN.test(code) ? code : null;
-    return page(c, String(EmailCodePage({ challenge, code: prefill })));
+    return page(c, String(EmailCodePage({ challenge, code: prefill, t: c.var.t })));
   })
   .post("/verify", requireTrustedOrigin(), limitBody(MAX_FORM_BYTES), async (c) => {
     await enforceRateLimit(c.var.rateLimiter, "email-verify", c.req.header("cf-connecting-ip"));

@@ -189,6 +189,7 @@ async function consentPage(c: Context<AppEnv>, client: ClientView, req: Authoriz
         signedInAs: session.profile.email ?? session.profile.name ?? "you",
         request: query,
         consentToken,
+        t: c.var.t,
       }),
     );
   // The forms answer with a redirect to the client, so no `form-action 'self'` (see pageSecurityHeaders).
