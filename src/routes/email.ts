@@ -65,7 +65,9 @@ export const email = new Hono<AppEnv>()
     await enforceKeyedRateLimit(c.var.emailRateLimiter, "email-to", await sha256Hex(normalized));
 
     const challenge = randomBase64Url();
-    const binding = randomBase64Url();
+    // A browser that already holds a binding keeps it, so an earlier code of the same browser still works.
+    const held = readCookie(c.req.header("cookie"), EMAIL_COOKIE);
+    const binding = held.kind === "present" && CHALLENGE_PATTERN.test(held.value) ? held.value : randomBase64Url();
     const code = generateCode();
     const challengeHash = await sha256Hex(challenge);
     await saveEmailChallenge(c.var.kv, challengeHash, {

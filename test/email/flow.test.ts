@@ -84,6 +84,17 @@ describe("email sign-in", () => {
     expect(await rawSql(`SELECT count(*)::int AS n FROM accounts WHERE provider = 'email' AND provider_subject = $1`, [address])).toEqual([{ n: 1 }]);
   });
 
+  it("asking twice in one browser keeps its binding: the earlier code still works, another browser's does not", async () => {
+    const address = freshAddress();
+    const first = await askCode(address, targetEnv);
+    const second = await askCode(address, targetEnv, {}, first.cookie);
+    expect(second.cookie).toBe(first.cookie);
+    const stranger = await askCode(freshAddress(), targetEnv);
+    expect(stranger.cookie).not.toBe(first.cookie);
+    expect((await postCode(first.challenge, first.code, second.cookie, targetEnv)).status).toBe(303);
+    expect((await postCode(second.challenge, second.code, stranger.cookie, targetEnv)).status).toBe(400);
+  });
+
   it("joins the existing user that owns the same verified address (linking by verified email)", async () => {
     const address = freshAddress();
     const [user] = await rawSql<{ id: string }>(

@@ -42,9 +42,9 @@ export function postEmail(fields: Record<string, string | string[]>, targetEnv: 
  *
  * @example const asked = await askCode("a@example.com", env);
  */
-export async function askCode(address: string, targetEnv: Env, extra: Record<string, string> = {}): Promise<AskedCode> {
+export async function askCode(address: string, targetEnv: Env, extra: Record<string, string> = {}, cookie?: string): Promise<AskedCode> {
   const before = (await mailTo(address.trim().toLowerCase())).length;
-  const response = await postEmail({ email: address, ...extra }, targetEnv);
+  const response = await postEmail({ email: address, ...extra }, targetEnv, cookie ? { cookie } : {});
   if (response.status !== 303) throw new Error(`ask code: HTTP ${response.status} ${await response.text()}`);
   const mails = await mailTo(address.trim().toLowerCase());
   const mail = mails[before];
