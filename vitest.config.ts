@@ -25,6 +25,8 @@ export default defineConfig({
           }),
           NEON_LOCAL_URL: inject("neonLocalUrl"),
           DATABASE_BACKEND: inject("databaseBackend"),
+          MAIL_CATCHER_SMTP_PORT: String(inject("mailSmtpPort")),
+          MAIL_CATCHER_URL: inject("mailWebUrl"),
         },
       },
     })),

@@ -4,6 +4,7 @@
  *   neon-local (PGlite under .data/) → migrations → local OpenID provider
  *   → wrangler dev (local KV) with a generated env file
  *   → the example API (examples/api) and the example SPA (examples/spa)
+ *   → a mail catcher (maildev: SMTP + web UI) that receives every sign-in email
  *
  * Prints every URL and what to do; Ctrl-C stops everything it started.
  * Development secrets are generated once into .data/ (git-ignored) so
@@ -16,7 +17,7 @@
  * Ports and the data directory can be overridden (the browser tests run a
  * second stack next to yours): GATEHOUSE_PORT, GATEHOUSE_OIDC_PORT,
  * GATEHOUSE_NEON_PORT, GATEHOUSE_SPA_PORT, GATEHOUSE_API_PORT, GATEHOUSE_WEBAPP_PORT,
- * GATEHOUSE_INSPECTOR_PORT, GATEHOUSE_DATA_DIR. GATEHOUSE_PG_URL=postgres://…
+ * GATEHOUSE_INSPECTOR_PORT, GATEHOUSE_MAIL_SMTP_PORT, GATEHOUSE_MAIL_WEB_PORT, GATEHOUSE_DATA_DIR. GATEHOUSE_PG_URL=postgres://…
  * puts neon-local in front of that real Postgres instead of PGlite (used by
  * `npm run bench -- --pg`); migrations are applied to it.
  */
@@ -28,6 +29,7 @@ import { startExampleApi } from "../examples/api/server.ts";
 import { startExampleSpa } from "../examples/spa/server.ts";
 import { startExampleWebApp } from "../examples/webapp/server.ts";
 import { ensureDevWebAppClient } from "./lib/dev-client.ts";
+import { startMailCatcher } from "./lib/mail-catcher.ts";
 import { applyMigrations } from "./lib/migrations.ts";
 import { portClashes } from "./lib/ports.ts";
 import { startLocalOidcProvider } from "./local-oidc/index.ts";
@@ -42,6 +44,8 @@ const SPA_PORT = Number(process.env.GATEHOUSE_SPA_PORT ?? 5173);
 const API_PORT = Number(process.env.GATEHOUSE_API_PORT ?? 8788);
 const WEBAPP_PORT = Number(process.env.GATEHOUSE_WEBAPP_PORT ?? 5174);
 const INSPECTOR_PORT = Number(process.env.GATEHOUSE_INSPECTOR_PORT ?? 9229);
+const MAIL_SMTP_PORT = Number(process.env.GATEHOUSE_MAIL_SMTP_PORT ?? 1025);
+const MAIL_WEB_PORT = Number(process.env.GATEHOUSE_MAIL_WEB_PORT ?? 1080);
 const PG_URL = process.env.GATEHOUSE_PG_URL;
 const AUTH_URL = `http://localhost:${WORKER_PORT}`;
 // localhost on different ports: same-site with the worker, so SameSite=Lax cookies reach /auth/token (docs/deploy.md).
@@ -98,6 +102,8 @@ async function main(): Promise<void> {
     { port: SPA_PORT, variable: "GATEHOUSE_SPA_PORT", what: "the example SPA" },
     { port: API_PORT, variable: "GATEHOUSE_API_PORT", what: "the example API" },
     { port: WEBAPP_PORT, variable: "GATEHOUSE_WEBAPP_PORT", what: "the example web app" },
+    { port: MAIL_SMTP_PORT, variable: "GATEHOUSE_MAIL_SMTP_PORT", what: "the mail catcher's SMTP server" },
+    { port: MAIL_WEB_PORT, variable: "GATEHOUSE_MAIL_WEB_PORT", what: "the mail catcher's web UI" },
   ]);
   if (clashes.length > 0) {
     for (const message of clashes) console.error(`dev: ${message}`);
@@ -141,6 +147,10 @@ async function main(): Promise<void> {
   stops.push(() => oidc.close());
   console.log(`OpenID     ${oidc.issuer} (oidc-provider, development login: any username, no password, no consent screen)`);
 
+  const mail = await startMailCatcher({ smtpPort: MAIL_SMTP_PORT, webPort: MAIL_WEB_PORT });
+  stops.push(() => mail.close());
+  console.log(`mail       ${mail.webUrl} (maildev: every sign-in email lands here; SMTP on 127.0.0.1:${mail.smtpPort})`);
+
   const api = await startExampleApi({ port: API_PORT, authUrl: AUTH_URL, audience: API_URL, spaOrigin: SPA_URL });
   stops.push(() => api.close());
   const spa = await startExampleSpa({ port: SPA_PORT, authUrl: AUTH_URL, apiUrl: API_URL });
@@ -181,6 +191,12 @@ async function main(): Promise<void> {
       OIDC_LOCAL_ISSUER: oidc.issuer,
       OIDC_LOCAL_CLIENT_ID: "gatehouse-dev",
       OIDC_LOCAL_CLIENT_SECRET: secrets.oidcClientSecret,
+      // Email codes and links through real SMTP (cloudflare:sockets) into the mail catcher.
+      EMAIL_SIGNIN: "true",
+      MAIL_TRANSPORT: "smtp",
+      MAIL_FROM: "sign-in@gatehouse.localhost",
+      MAIL_FROM_NAME: "gatehouse (development)",
+      SMTP_URL: `smtp+plain://127.0.0.1:${mail.smtpPort}`,
     }),
     { mode: 0o600 },
   );
@@ -204,6 +220,7 @@ async function main(): Promise<void> {
       console.log(`web app    ${WEBAPP_URL} (examples/webapp: an OAuth client of gatehouse on another site, via the consent page)`);
       console.log("");
       console.log(`Open ${SPA_URL}, click "Sign in", choose "Local", type any username and press Enter (no password).`);
+      console.log(`Or choose "Continue with email": the code and link arrive at ${mail.webUrl}`);
       console.log(`Your account page: ${AUTH_URL}/account   Health: ${AUTH_URL}/health   Ctrl-C stops everything.`);
     }
   });

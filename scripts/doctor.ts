@@ -102,7 +102,7 @@ function checkWrangler(w: WranglerFacts, deploy: boolean): void {
     else console.log("  note: AUTH_KV has the placeholder id (fine for wrangler dev; replace it before deploying, see docs/deploy.md)");
   }
   if (w.crons.length === 0) problem("wrangler.toml: no [triggers] crons; the hourly housekeeping (expired sessions, consumed states) would never run");
-  for (const name of ["AUTH_RATE_LIMITER", "AUTH_REFRESH_RATE_LIMITER"]) {
+  for (const name of ["AUTH_RATE_LIMITER", "AUTH_REFRESH_RATE_LIMITER", "AUTH_EMAIL_RATE_LIMITER"]) {
     if (!w.rateLimits.includes(name)) problem(`wrangler.toml: no [[ratelimits]] binding ${name}`);
   }
   if (deploy && w.routes.length === 0) {

@@ -14,6 +14,8 @@ import type { AppEnv } from "./context";
 import { databaseFor } from "./db/client";
 import { classifyDatabaseError } from "./db/errors";
 import { ConfigurationError, GatehouseError } from "./error";
+import { LANGUAGE_COOKIE, languageOf, MESSAGES } from "./i18n";
+import { serializeCookie } from "./lib/cookies";
 import { describeError, log } from "./lib/log";
 import { renderError } from "./pages/render-error";
 import { securityHeaders } from "./lib/security-headers";
@@ -22,6 +24,7 @@ import { rateLimit } from "./middleware/rate-limit";
 import { oauthRegister } from "./routes/oauth-register";
 import { account } from "./routes/account";
 import { callback } from "./routes/callback";
+import { email, sendEmailBinding } from "./routes/email";
 import { errorPage } from "./routes/error-page";
 import { health } from "./routes/health";
 import { home } from "./routes/home";
@@ -52,6 +55,14 @@ export function createApp(): Hono<AppEnv> {
   app.use(securityHeaders());
   // Before anything parses cookies: an oversized Cookie header is refused outright.
   app.use(limitCookieHeader());
+  // The page language; an explicit `?lang=` is remembered for a year (i18n/index.ts).
+  app.use(async (c, next) => {
+    const lang = languageOf(c.req.raw);
+    c.set("lang", lang);
+    c.set("t", MESSAGES[lang]);
+    await next();
+    if (c.req.query("lang") === lang) c.res.headers.append("Set-Cookie", serializeCookie(LANGUAGE_COOKIE, lang, 365 * 86400));
+  });
 
   app.use(async (c, next) => {
     const result = configFor(c.env);
@@ -62,6 +73,8 @@ export function createApp(): Hono<AppEnv> {
     c.set("kv", c.env.AUTH_KV);
     c.set("rateLimiter", c.env.AUTH_RATE_LIMITER);
     c.set("refreshRateLimiter", c.env.AUTH_REFRESH_RATE_LIMITER);
+    c.set("emailRateLimiter", c.env.AUTH_EMAIL_RATE_LIMITER);
+    c.set("sendEmail", sendEmailBinding(c.env));
     await next();
   });
 
@@ -79,6 +92,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/auth/signout", signout);
   app.route("/auth/signin", signin);
   app.route("/auth/callback", callback);
+  app.route("/auth/email", email);
   app.route("/auth/link", link);
   app.route("/account", account);
   app.route("/api/orgs", orgs);

@@ -6,10 +6,11 @@
  */
 import type { ConfigProblem } from "./error";
 import { ConfigReader, type ServiceClientConfig, type SigningJwk } from "./lib/config-reader";
+import { type EmailConfig, readEmailConfig } from "./lib/email-config";
 import { isLocalHost } from "./lib/env-value";
 
 export { isLocalHost };
-export type { ServiceClientConfig, SigningJwk };
+export type { EmailConfig, ServiceClientConfig, SigningJwk };
 
 export type ProviderKind = "github" | "google" | "facebook" | "naver" | "kakao" | "oidc";
 
@@ -61,6 +62,8 @@ export interface Config {
   serviceClients: readonly ServiceClientConfig[];
   /** RFC 7591 registration at `POST /oauth/register` (OAUTH_DYNAMIC_REGISTRATION): `off` (default) or `open` to anyone. */
   dynamicRegistration: "off" | "open";
+  /** Email codes and links (`/auth/email`); `null` when EMAIL_SIGNIN is unset (docs/email.md). */
+  email: EmailConfig | null;
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -154,6 +157,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     r.problems.push({ variable: "OAUTH_DYNAMIC_REGISTRATION", problem: "invalid", hint: "off or open" });
   }
 
+  const email = readEmailConfig(r, env);
   const allowedOrigins = r.origins("ALLOWED_ORIGINS");
   const allowedRedirectOrigins = r.origins("ALLOWED_REDIRECT_ORIGINS");
 
@@ -173,6 +177,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     providers,
     serviceClients,
     dynamicRegistration: dynamicRegistration === "open" ? "open" : "off",
+    email,
   };
   return { ok: true, config: deepFreeze(config) };
 }

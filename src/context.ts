@@ -1,6 +1,8 @@
 /** The Hono environment shared by every route: bindings and per-request values. */
 import type { Config } from "./config";
 import type { Database } from "./db/client";
+import type { Language, Messages } from "./i18n";
+import type { SendEmailBinding } from "./mail/cloudflare";
 
 export interface AppEnv {
   Bindings: Env;
@@ -15,5 +17,12 @@ export interface AppEnv {
     rateLimiter: RateLimit;
     /** Per-client-IP limiter for refresh-token checks (each a database round trip). */
     refreshRateLimiter: RateLimit;
+    /** Per-address and per-client-IP limiter for sending sign-in emails (routes/email.ts). */
+    emailRateLimiter: RateLimit;
+    /** The Cloudflare `send_email` binding, if declared (MAIL_TRANSPORT=cloudflare). */
+    sendEmail: SendEmailBinding | undefined;
+    /** The request's language (`?lang=`, the `__Host-gh_lang` cookie, Accept-Language) and its texts. */
+    lang: Language;
+    t: Messages;
   };
 }

@@ -44,6 +44,12 @@ export function testBindings(ctx: HarnessContext): Record<string, string> {
     AUTH_SERVICE_CLIENTS: JSON.stringify([
       { id: "test-backend", secretHash: "9cadf461939e14b9b5f36427ea32a3d155d51b2402ce98deabad186d1f379053", orgs: ["test-service-org"] },
     ]),
+    // Email sign-in through the Resend fake (test/fakes/resend.ts, RESEND_TEST_KEY).
+    EMAIL_SIGNIN: "true",
+    MAIL_TRANSPORT: "resend",
+    MAIL_FROM: "sign-in@example.com",
+    MAIL_FROM_NAME: "Example sign-in",
+    RESEND_API_KEY: "re_test_0123456789abcdefghij",
     ...(ctx.oidcIssuer
       ? {
           OIDC_PROVIDERS: "local",

@@ -17,6 +17,10 @@ declare module "vitest" {
     nodeTimeZone: string;
     /** `[triggers] crons` of wrangler.toml, read with wrangler's own parser. */
     wranglerCrons: string[];
+    /** SMTP port of the mail catcher (maildev) started by global-setup. */
+    mailSmtpPort: number;
+    /** Web UI and REST API of the mail catcher, e.g. http://127.0.0.1:40123. */
+    mailWebUrl: string;
   }
 }
 
@@ -30,6 +34,9 @@ declare global {
       DATABASE_BACKEND: "pg" | "pglite";
       NEON_FETCH_ENDPOINT: string;
       DATABASE_URL: string;
+      /** The mail catcher's SMTP port and web URL (test/global-setup.ts). */
+      MAIL_CATCHER_SMTP_PORT: string;
+      MAIL_CATCHER_URL: string;
     }
   }
 }

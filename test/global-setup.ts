@@ -14,6 +14,7 @@ import pg from "pg";
 import type { TestProject } from "vitest/node";
 import { unstable_readConfig } from "wrangler";
 import { applyMigrations } from "../scripts/lib/migrations.js";
+import { startMailCatcher } from "../scripts/lib/mail-catcher.js";
 import { startLocalOidcProvider } from "../scripts/local-oidc/index.js";
 import { startNeonLocal, type NeonLocal } from "../scripts/neon-local/index.js";
 
@@ -73,7 +74,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide("oidcIssuer", oidc.issuer);
 
+  // A real SMTP catcher: the SMTP transport's tests send through it over cloudflare:sockets.
+  const mail = await startMailCatcher({ smtpPort: 0, webPort: 0 });
+  project.provide("mailSmtpPort", mail.smtpPort);
+  project.provide("mailWebUrl", mail.webUrl);
+
   return async () => {
+    await mail.close();
     await oidc.close();
     await local.close();
     await scratch?.drop();

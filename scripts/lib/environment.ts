@@ -22,7 +22,7 @@ import dotenv from "dotenv";
 import dotenvExpand from "dotenv-expand";
 import { experimental_readRawConfig, unstable_readConfig } from "wrangler";
 
-const KNOWN = /^(AUTH_|DATABASE_URL$|NEON_FETCH_ENDPOINT$|GATEHOUSE_DEVELOPMENT$|TOKEN_ENCRYPTION_KEY$|ALLOWED_|SESSION_|ACCESS_TOKEN_|REFRESH_|FACEBOOK_|GITHUB_|GOOGLE_|NAVER_|KAKAO_|OIDC_)/;
+const KNOWN = /^(AUTH_|DATABASE_URL$|NEON_FETCH_ENDPOINT$|GATEHOUSE_DEVELOPMENT$|TOKEN_ENCRYPTION_KEY$|ALLOWED_|SESSION_|ACCESS_TOKEN_|REFRESH_|FACEBOOK_|GITHUB_|GOOGLE_|NAVER_|KAKAO_|OIDC_|EMAIL_SIGNIN$|MAIL_|RESEND_API_KEY$|SMTP_URL$)/;
 
 /** The parts of wrangler's resolved configuration doctor checks. */
 export interface WranglerFacts {
@@ -83,6 +83,8 @@ export function readOperatorEnvironment(
   const config = unstable_readConfig({ config: configPath, ...(options.envName !== undefined && envDefined ? { env: options.envName } : {}) });
 
   const env: Record<string, unknown> = { ...(config.vars as Record<string, unknown>) };
+  // A declared [[send_email]] binding stands in for the real one, so MAIL_TRANSPORT=cloudflare parses as it will deployed.
+  if ((config.send_email ?? []).some((b: { name: string }) => b.name === "SEND_EMAIL")) env.SEND_EMAIL = { send: () => Promise.resolve() };
   const sources = [configPath];
   if (options.envName === undefined) {
     const files = localFiles(configDir, options.envFiles);

@@ -27,7 +27,7 @@ export async function deleteExpiredRows(
   now: Date,
 ): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number; registrations: number }> {
   const at = now.toISOString();
-  const [, sessions, states, codes, grants, invitations, registrations] = await db.batch([
+  const [, sessions, states, codes, grants, invitations, , registrations] = await db.batch([
     // A family whose code was replayed while it was being issued is revoked here at the
     // latest (the refresh grant does it sooner), before its code row can be deleted below.
     db.execute(sql`${revokeFamilySql(sql`ANY(ARRAY(SELECT family_id FROM oauth_codes WHERE replayed_at IS NOT NULL AND family_id IS NOT NULL))`)}`),
@@ -39,6 +39,8 @@ export async function deleteExpiredRows(
     db.execute(sql`DELETE FROM oauth_grants WHERE revoked_at < ${at}::timestamptz - ${SESSION_RETENTION}::interval`),
     db.execute(sql`DELETE FROM org_invitations
       WHERE least(expires_at, coalesce(revoked_at, 'infinity'), coalesce(accepted_at, 'infinity')) < ${at}::timestamptz - ${INVITATION_RETENTION}::interval`),
+    // An email code lives 10 minutes; its attempt count, like a consumed state, a day.
+    db.execute(sql`DELETE FROM email_code_attempts WHERE created_at < ${at}::timestamptz - ${CONSUMED_STATE_RETENTION}::interval`),
     // Last, after the deletes above: a dynamic or metadata-document client with no code, grant or session left
     // (a document client's row is recreated from its document at its next authorization request;
     // a client an operator disabled stays, so the block survives).

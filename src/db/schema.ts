@@ -160,6 +160,26 @@ export const oauthConsumedStates = pgTable(
   ],
 );
 
+/**
+ * Wrong guesses per email sign-in challenge (`routes/email.ts`): the code is
+ * compared in the worker (constant time), each wrong guess adds one here,
+ * and the sign-in batch adds the right one and refuses past five, so the
+ * sixth attempt fails even with the right code. Kept a day, like states.
+ */
+export const emailCodeAttempts = pgTable(
+  "email_code_attempts",
+  {
+    challengeHash: sha256Hex("challenge_hash").primaryKey(),
+    attempts: integer("attempts").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("email_code_attempts_created_at_idx").on(t.createdAt),
+    check("email_code_attempts_hash_hex", sql`${t.challengeHash} ~ '^[0-9a-f]{64}$'`),
+    check("email_code_attempts_positive", sql`${t.attempts} > 0`),
+  ],
+);
+
 export const organizations = pgTable(
   "organizations",
   {

@@ -55,7 +55,9 @@ export type SignInRefusal =
   | "issuer_mismatch"
   | "disabled"
   /** A connect, but the linking user is no longer owner or admin of the organization. */
-  | "org_forbidden";
+  | "org_forbidden"
+  /** An email code entered after its attempts were used up (`db/email-signin.ts`). */
+  | "code_attempts";
 
 /** How the user was found, when the sign-in succeeded. */
 export type SignInPath = "new" | "existing" | "link" | "email_match";
@@ -79,16 +81,24 @@ export interface SignInBatchInput {
   linkUserId: string | null;
   /** The session that started the link, required to be live (null: not checked). */
   linkSessionId?: string | null;
-  /** Sealed with `userTokenAad({ kind: "personal" }, profile.provider, profile.subject)` (orgs/provider-token-secret.ts). */
-  token: { ciphertext: Uint8Array; keyVersion: number; scopes: readonly string[]; expiresAt: Date | null };
+  /**
+   * Sealed with `userTokenAad({ kind: "personal" }, profile.provider, profile.subject)` (orgs/provider-token-secret.ts);
+   * `null` for a sign-in without provider tokens (email codes): statement 5 is left out.
+   */
+  token: { ciphertext: Uint8Array; keyVersion: number; scopes: readonly string[]; expiresAt: Date | null } | null;
   session: Omit<NewSession, "userId">;
   /** Connect the identity's Pages to an organization in the same batch; needs `linkUserId`. */
   connect?: PagesConnectInput | null;
+  /**
+   * An email code's attempt, counted in the same batch (`db/email-signin.ts`):
+   * past the limit the batch refuses `code_attempts` and rolls back.
+   */
+  codeAttempt?: SQL | null;
 }
 
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
 const REFUSAL_SQLSTATE = "GH001";
-const REFUSALS: readonly SignInRefusal[] = ["state_replayed", "not_linked", "link_conflict", "link_user_missing", "link_session_ended", "issuer_mismatch", "disabled"];
+const REFUSALS: readonly SignInRefusal[] = ["state_replayed", "not_linked", "link_conflict", "link_user_missing", "link_session_ended", "issuer_mismatch", "disabled", "code_attempts"];
 
 /**
  * Runs the sign-in batch. A unique violation other than the state's
@@ -122,7 +132,7 @@ export async function runSignInBatch(db: Database, input: SignInBatchInput): Pro
 }
 
 async function executeBatch(db: Database, input: SignInBatchInput): Promise<SignInResult> {
-  const { profile: p, token, stateHash } = input;
+  const { profile: p, stateHash } = input;
   const accountUser = sql`(SELECT a.user_id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`;
 
   const results = await db.batch([
@@ -141,6 +151,34 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
       FROM organizations o
       WHERE o.personal_user_id = ${accountUser}
       ON CONFLICT (org_id, user_id) DO NOTHING`),
+    ...tokenStatements(db, input),
+    insertSessionStatement(db, {
+      ...input.session,
+      userId: accountUser,
+      // The identity this session came through: unlinking it ends the session (db/account.ts). A
+      // link's session continues the session that started it, so it inherits that one's identity.
+      accountId: input.linkSessionId
+        ? sql`(SELECT s.account_id FROM sessions s WHERE s.id = ${input.linkSessionId}::uuid)`
+        : sql`(SELECT a.id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`,
+    }),
+    ...connectStatements(db, input),
+    ...(input.codeAttempt ? [db.execute(input.codeAttempt)] : []),
+  ]);
+
+  const row = results[1].rows[0] as Record<string, unknown> | undefined;
+  if (!row || typeof row.user_id !== "string" || !isPath(row.path)) {
+    // Statement 2 always returns one row; anything else is a bug, not a user error.
+    throw new Error("sign-in batch returned no decision");
+  }
+  const profile = { email: textOrNull(row.email), emailVerified: row.email_verified === true, name: textOrNull(row.name), image: textOrNull(row.image) };
+  return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile };
+}
+
+/** Statement 5: the provider's tokens as the user's personal `token_type='user'` row; none without tokens. */
+function tokenStatements(db: Database, input: SignInBatchInput) {
+  const { profile: p, token } = input;
+  if (!token) return [];
+  return [
     db.execute(sql`
       INSERT INTO provider_tokens (org_id, user_id, account_id, provider, token_type, ciphertext, key_version, aad_version, scopes, expires_at)
       SELECT o.id, a.user_id, a.id, a.provider, 'user', ${byteaLiteral(token.ciphertext)}::bytea, ${token.keyVersion}::integer,
@@ -152,25 +190,7 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
       DO UPDATE SET account_id = EXCLUDED.account_id, ciphertext = EXCLUDED.ciphertext, key_version = EXCLUDED.key_version,
                     aad_version = EXCLUDED.aad_version,
                     scopes = EXCLUDED.scopes, expires_at = EXCLUDED.expires_at, updated_at = now()`),
-    insertSessionStatement(db, {
-      ...input.session,
-      userId: accountUser,
-      // The identity this session came through: unlinking it ends the session (db/account.ts). A
-      // link's session continues the session that started it, so it inherits that one's identity.
-      accountId: input.linkSessionId
-        ? sql`(SELECT s.account_id FROM sessions s WHERE s.id = ${input.linkSessionId}::uuid)`
-        : sql`(SELECT a.id FROM accounts a WHERE a.provider = ${p.provider} AND a.provider_subject = ${p.subject})`,
-    }),
-    ...connectStatements(db, input),
-  ]);
-
-  const row = results[1].rows[0] as Record<string, unknown> | undefined;
-  if (!row || typeof row.user_id !== "string" || !isPath(row.path)) {
-    // Statement 2 always returns one row; anything else is a bug, not a user error.
-    throw new Error("sign-in batch returned no decision");
-  }
-  const profile = { email: textOrNull(row.email), emailVerified: row.email_verified === true, name: textOrNull(row.name), image: textOrNull(row.image) };
-  return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile };
+  ];
 }
 
 /** Statements 7…: a connect's writes, on behalf of the linking user (statement 2 refused any other owner). */

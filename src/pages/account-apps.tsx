@@ -6,15 +6,17 @@
  * app loses access (docs/oauth-server.md).
  */
 import type { UserApp } from "../db/oauth-grants";
+import type { Messages } from "../i18n/en";
 import { describeScopes } from "../oauth/scopes";
 
 /** @example <Apps apps={overview.apps} /> */
-export function Apps(props: { apps: readonly UserApp[] }) {
+export function Apps(props: { apps: readonly UserApp[]; t: Messages }) {
+  const t = props.t;
   return (
     <section aria-labelledby="apps">
-      <h2 id="apps">Apps with access to your account</h2>
+      <h2 id="apps">{t.account.apps}</h2>
       {props.apps.length === 0 ? (
-        <p class="muted">No application has access.</p>
+        <p class="muted">{t.account.noApps}</p>
       ) : (
         <ul class="plain">
           {props.apps.map((app) => (
@@ -25,11 +27,11 @@ export function Apps(props: { apps: readonly UserApp[] }) {
                 <br />
                 <small>{describeScopes(app.scopes, "its API").join("; ")}</small>
                 <br />
-                <small>last used {app.lastUsedAt.toISOString().slice(0, 16).replace("T", " ")} UTC</small>
+                <small>{t.account.lastUsed(`${app.lastUsedAt.toISOString().slice(0, 16).replace("T", " ")} UTC`)}</small>
               </span>
               <form method="post" action={`/account/apps/${app.clientId}/revoke`} class="inline">
-                <button class="button small danger" type="submit" aria-label={`Revoke access for ${app.name}`}>
-                  Revoke
+                <button class="button small danger" type="submit" aria-label={t.account.revokeAppLabel(app.name)}>
+                  {t.account.revoke}
                 </button>
               </form>
             </li>
@@ -37,7 +39,7 @@ export function Apps(props: { apps: readonly UserApp[] }) {
         </ul>
       )}
       <p class="muted">
-        <small>Signing out everywhere does not remove these; revoke an app here to end its access.</small>
+        <small>{t.account.appsNote}</small>
       </p>
     </section>
   );

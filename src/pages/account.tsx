@@ -8,16 +8,12 @@
 import type { AccountOverview } from "../db/account";
 import { deviceLabel } from "../lib/user-agent";
 import { Apps } from "./account-apps";
+import { en, type Messages } from "../i18n/en";
 import { Layout } from "./layout";
 import { ProviderMark } from "./provider-mark";
 
-/** Fixed texts for `?notice=`; anything else shows nothing. */
-export const ACCOUNT_NOTICES = {
-  unlinked: "The sign-in method was removed.",
-  revoked: "The session was signed out.",
-  disconnected: "Your Facebook Pages were disconnected from the organization.",
-  app_revoked: "The application no longer has access to your account.",
-} as const;
+/** Fixed texts for `?notice=` (English; every language in `i18n/`); anything else shows nothing. */
+export const ACCOUNT_NOTICES = en.account.notices;
 
 export type AccountNotice = keyof typeof ACCOUNT_NOTICES;
 
@@ -30,6 +26,8 @@ export interface AccountPageProps {
   /** Absolute URL of this page, sent as `redirect_to` by the link forms. */
   accountUrl: string;
   notice: AccountNotice | null;
+  /** The texts of the request's language; English when absent. */
+  t?: Messages;
 }
 
 /** "2026-11-22 00:06 UTC": unambiguous without script or the viewer's time zone. */
@@ -40,49 +38,52 @@ function when(date: Date): string {
 /** @example String(<AccountPage overview={o} currentSessionId={sid} providers={[]} accountUrl="https://auth.example.com/account" notice={null} />) */
 export function AccountPage(props: AccountPageProps) {
   const { user } = props.overview;
+  const t = props.t ?? en;
   return (
-    <Layout title="Your account" wide>
-      <h1>Your account</h1>
+    <Layout title={t.account.title} wide t={t}>
+      <h1>{t.account.title}</h1>
       {props.notice ? (
         <p role="status" class="tag ok">
-          {ACCOUNT_NOTICES[props.notice]}
+          {t.account.notices[props.notice]}
         </p>
       ) : null}
       <section aria-labelledby="profile" style="display:flex;gap:1rem;align-items:center">
         {user.image?.startsWith("https://") ? <img class="avatar" src={user.image} alt="" referrerpolicy="no-referrer" /> : null}
         <div class="grow">
           <p id="profile">
-            <strong>{user.name ?? user.email ?? "Unnamed user"}</strong>
+            <strong>{user.name ?? user.email ?? t.account.unnamed}</strong>
           </p>
           {user.email ? <p class="muted">{user.email}</p> : null}
           <p class="muted">
-            <small>Member since {when(user.createdAt)}</small>
+            <small>{t.account.memberSince(when(user.createdAt))}</small>
           </p>
         </div>
       </section>
-      <SignInMethods {...props} />
-      <Sessions sessions={props.overview.sessions} currentSessionId={props.currentSessionId} />
-      <Apps apps={props.overview.apps} />
-      <Organizations overview={props.overview} canConnectFacebook={props.providers.some((p) => p.id === "facebook")} accountUrl={props.accountUrl} />
+      <SignInMethods {...props} t={t} />
+      <Sessions sessions={props.overview.sessions} currentSessionId={props.currentSessionId} t={t} />
+      <Apps apps={props.overview.apps} t={t} />
+      <Organizations overview={props.overview} canConnectFacebook={props.providers.some((p) => p.id === "facebook")} accountUrl={props.accountUrl} t={t} />
     </Layout>
   );
 }
 
-function providerName(providers: AccountPageProps["providers"], id: string): string {
-  return providers.find((p) => p.id === id)?.name ?? id;
+function providerName(providers: AccountPageProps["providers"], id: string, t: Messages): string {
+  // Email codes (routes/email.ts) are an identity without a configured provider.
+  return providers.find((p) => p.id === id)?.name ?? (id === "email" ? t.account.emailMethod : id);
 }
 
-function SignInMethods(props: AccountPageProps) {
+function SignInMethods(props: AccountPageProps & { t: Messages }) {
+  const t = props.t;
   const linked = props.overview.accounts;
   const only = linked.length <= 1;
   const linkedProviders = new Set(linked.map((a) => a.provider));
   const linkable = props.providers.filter((p) => !linkedProviders.has(p.id));
   return (
     <section aria-labelledby="methods">
-      <h2 id="methods">Sign-in methods</h2>
+      <h2 id="methods">{t.account.methods}</h2>
       <ul class="plain">
         {linked.map((a) => {
-          const name = providerName(props.providers, a.provider);
+          const name = providerName(props.providers, a.provider, t);
           return (
             <li>
               <ProviderMark id={a.provider} name={name} />
@@ -90,15 +91,15 @@ function SignInMethods(props: AccountPageProps) {
                 {name}
                 {a.email ? <span class="muted"> · {a.email}</span> : null}
                 <br />
-                <small>linked {when(a.createdAt)}</small>
+                <small>{t.account.linked(when(a.createdAt))}</small>
               </span>
               {only ? (
-                <span class="tag">only sign-in method</span>
+                <span class="tag">{t.account.onlyMethod}</span>
               ) : (
                 <form method="post" action={`/account/unlink/${encodeURIComponent(a.provider)}`} class="inline">
                   <input type="hidden" name="account" value={a.id} />
-                  <button class="button small danger" type="submit" aria-label={`Unlink ${name}`}>
-                    Unlink
+                  <button class="button small danger" type="submit" aria-label={t.account.unlinkLabel(name)}>
+                    {t.account.unlink}
                   </button>
                 </form>
               )}
@@ -108,13 +109,13 @@ function SignInMethods(props: AccountPageProps) {
       </ul>
       {linkable.length > 0 ? (
         <>
-          <p class="muted">Add another way to sign in:</p>
+          <p class="muted">{t.account.addAnother}</p>
           {linkable.map((p) => (
             <form method="post" action={`/auth/link/${encodeURIComponent(p.id)}`}>
               <input type="hidden" name="redirect_to" value={props.accountUrl} />
               <button class="button" type="submit">
                 <ProviderMark id={p.id} name={p.name} />
-                <span>Link {p.name}</span>
+                <span>{t.account.link(p.name)}</span>
               </button>
             </form>
           ))}
@@ -124,25 +125,26 @@ function SignInMethods(props: AccountPageProps) {
   );
 }
 
-function Sessions(props: { sessions: AccountOverview["sessions"]; currentSessionId: string }) {
+function Sessions(props: { sessions: AccountOverview["sessions"]; currentSessionId: string; t: Messages }) {
+  const t = props.t;
   return (
     <section aria-labelledby="sessions">
-      <h2 id="sessions">Active sessions</h2>
+      <h2 id="sessions">{t.account.sessions}</h2>
       <ul class="plain">
         {props.sessions.map((s) => {
           const current = s.id === props.currentSessionId;
           return (
             <li data-session={s.id}>
               <span class="grow">
-                {deviceLabel(s.userAgent)} {current ? <span class="tag ok">this device</span> : null}
+                {deviceLabel(s.userAgent)} {current ? <span class="tag ok">{t.account.thisDevice}</span> : null}
                 <br />
                 <small>
-                  {s.ip ?? "unknown IP"} · last used {when(s.lastUsedAt)} · signed in {when(s.createdAt)}
+                  {t.account.sessionLine(s.ip ?? t.account.unknownIp, when(s.lastUsedAt), when(s.createdAt))}
                 </small>
               </span>
               <form method="post" action={`/account/sessions/${s.id}/revoke`} class="inline">
-                <button class="button small" type="submit" aria-label={current ? "Sign out this device" : `Revoke session on ${deviceLabel(s.userAgent)}`}>
-                  {current ? "Sign out" : "Revoke"}
+                <button class="button small" type="submit" aria-label={current ? t.account.signOutThisDevice : t.account.revokeSessionLabel(deviceLabel(s.userAgent))}>
+                  {current ? t.common.signOut : t.account.revoke}
                 </button>
               </form>
             </li>
@@ -151,19 +153,20 @@ function Sessions(props: { sessions: AccountOverview["sessions"]; currentSession
       </ul>
       <form method="post" action="/auth/signout?scope=all">
         <button class="button small danger" type="submit">
-          Sign out everywhere
+          {t.account.signOutEverywhere}
         </button>
       </form>
     </section>
   );
 }
 
-function Organizations(props: { overview: AccountOverview; canConnectFacebook: boolean; accountUrl: string }) {
+function Organizations(props: { overview: AccountOverview; canConnectFacebook: boolean; accountUrl: string; t: Messages }) {
+  const t = props.t;
   const { organizations, pages } = props.overview;
   return (
     <section aria-labelledby="orgs">
-      <h2 id="orgs">Organizations</h2>
-      {organizations.length === 0 ? <p class="muted">You are not a member of any organization.</p> : null}
+      <h2 id="orgs">{t.account.orgs}</h2>
+      {organizations.length === 0 ? <p class="muted">{t.account.noOrgs}</p> : null}
       <ul class="plain">
         {organizations.map((o) => {
           const admin = o.role === "owner" || o.role === "admin";
@@ -171,18 +174,18 @@ function Organizations(props: { overview: AccountOverview; canConnectFacebook: b
           return (
             <li style="display:block">
               <strong>{o.name}</strong> <span class="muted">/{o.slug}</span> <span class="tag">{o.role}</span>{" "}
-              {o.personal ? <span class="tag">personal</span> : null}
+              {o.personal ? <span class="tag">{t.account.personal}</span> : null}
               {admin ? (
                 <div>
-                  <small>Connected pages:</small>
+                  <small>{t.account.connectedPages}</small>
                   {orgPages.length === 0 ? (
-                    <small class="muted"> none connected</small>
+                    <small class="muted">{t.account.noneConnected}</small>
                   ) : (
                     <ul>
                       {orgPages.map((p) => (
                         <li>
                           {p.name} <span class="muted">({p.provider}{p.category ? `, ${p.category}` : ""})</span>{" "}
-                          {p.goneAt ? <span class="tag">gone since {when(p.goneAt)}</span> : <span class="tag ok">active</span>}
+                          {p.goneAt ? <span class="tag">{t.account.goneSince(when(p.goneAt))}</span> : <span class="tag ok">{t.account.active}</span>}
                         </li>
                       ))}
                     </ul>
@@ -192,15 +195,15 @@ function Organizations(props: { overview: AccountOverview; canConnectFacebook: b
                     <form method="post" action="/auth/link/facebook">
                       <input type="hidden" name="org" value={o.slug} />
                       <input type="hidden" name="redirect_to" value={props.accountUrl} />
-                      <button class="button small" type="submit" aria-label={`${orgPages.length === 0 ? "Connect" : "Reconnect"} Facebook Pages to ${o.name}`}>
-                        {orgPages.length === 0 ? "Connect Facebook Pages" : "Reconnect Facebook Pages"}
+                      <button class="button small" type="submit" aria-label={t.account.connectLabel(orgPages.length > 0, o.name)}>
+                        {orgPages.length === 0 ? t.account.connectPages : t.account.reconnectPages}
                       </button>
                     </form>
                   ) : null}
                   {props.canConnectFacebook && orgPages.some((p) => p.provider === "facebook" && p.goneAt === null) ? (
                     <form method="post" action={`/account/orgs/${encodeURIComponent(o.slug)}/providers/facebook/disconnect`}>
-                      <button class="button small danger" type="submit" aria-label={`Disconnect my Facebook Pages from ${o.name}`}>
-                        Disconnect my Facebook Pages
+                      <button class="button small danger" type="submit" aria-label={t.account.disconnectLabel(o.name)}>
+                        {t.account.disconnectPages}
                       </button>
                     </form>
                   ) : null}

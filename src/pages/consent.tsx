@@ -7,6 +7,7 @@
  * forms. Both forms carry the request and a consent token bound to this user,
  * session and request (`tokens/oauth.ts`); the page cannot be framed.
  */
+import { en, type Messages } from "../i18n/en";
 import { Layout } from "./layout";
 
 export interface ConsentPageProps {
@@ -27,16 +28,19 @@ export interface ConsentPageProps {
   /** The authorization request's query string, posted back unchanged. */
   request: string;
   consentToken: string;
+  /** The texts of the request's language; English when absent. */
+  t?: Messages;
 }
 
 /** @example String(<ConsentPage clientName="Acme" … />) */
 export function ConsentPage(props: ConsentPageProps) {
+  const t = props.t ?? en;
   return (
-    <Layout title={`Allow ${props.clientName}?`}>
+    <Layout title={t.consent.title(props.clientName)} t={t}>
       <h1>
-        Allow <strong>{props.clientName}</strong> to use your account?
+        {t.consent.heading[0]}<strong>{props.clientName}</strong>{t.consent.heading[1]}
       </h1>
-      {props.orgName ? <p class="muted">An application of the organization {props.orgName}.</p> : null}
+      {props.orgName ? <p class="muted">{t.consent.orgApp(props.orgName)}</p> : null}
       {props.documentHost ? (
         <>
           <p>This application describes itself at</p>
@@ -50,21 +54,21 @@ export function ConsentPage(props: ConsentPageProps) {
           ) : null}
         </>
       ) : null}
-      <p>After you answer you will be sent to</p>
+      <p>{t.consent.sentTo}</p>
       <p style="font-size:1.25rem;font-weight:700;overflow-wrap:anywhere;margin:.25rem 0 .75rem">{props.redirectHost}</p>
-      <p class="muted">Continue only if you trust that site.</p>
+      <p class="muted">{t.consent.trust}</p>
       <p>
-        It will be able to:
+        {t.consent.able}
       </p>
       <ul>
         {props.permissions.map((p) => (
           <li>{p}</li>
         ))}
       </ul>
-      {props.resourceHost ? <p class="muted">Access is for the API at {props.resourceHost}.</p> : null}
+      {props.resourceHost ? <p class="muted">{t.consent.resource(props.resourceHost)}</p> : null}
       <p class="muted">
         <small>
-          Signed in as {props.signedInAs}. You can remove this access at any time from your account page (Apps with access to your account).
+          {t.consent.signedInAs(props.signedInAs)}
         </small>
       </p>
       <form method="post" action="/oauth/consent">
@@ -89,7 +93,7 @@ export function ConsentPage(props: ConsentPageProps) {
           </p>
         ) : null}
         <button class="button" type="submit">
-          Allow
+          {t.consent.allow}
         </button>
       </form>
       <form method="post" action="/oauth/consent">
@@ -97,7 +101,7 @@ export function ConsentPage(props: ConsentPageProps) {
         <input type="hidden" name="consent_token" value={props.consentToken} />
         <input type="hidden" name="decision" value="deny" />
         <button class="button" type="submit">
-          Deny
+          {t.consent.deny}
         </button>
       </form>
     </Layout>

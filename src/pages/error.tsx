@@ -1,37 +1,10 @@
 /** @jsxImportSource hono/jsx */
 import type { ConfigProblem, ErrorCode } from "../error";
+import { en, type Messages } from "../i18n/en";
 import { Layout } from "./layout";
 
-/** Plain-language explanation and what to try, per stable error code. */
-export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; tryThis: string }> = {
-  Configuration: { title: "Server configuration problem", explain: "This sign-in service is not fully configured.", tryThis: "If you run it, fix the variables listed above and redeploy. Otherwise tell its operator." },
-  OAuthSignin: { title: "Could not start sign-in", explain: "The sign-in request could not be sent to the provider.", tryThis: "Go back and try again." },
-  OAuthCallback: { title: "Sign-in failed", explain: "The provider's answer could not be verified.", tryThis: "Start the sign-in again from the beginning." },
-  StateInvalid: { title: "Sign-in link expired", explain: "This sign-in attempt expired, was already used, or was started in another browser.", tryThis: "Start the sign-in again in this browser." },
-  AccessDenied: { title: "Access denied", explain: "The provider did not grant access, or this account is disabled.", tryThis: "Try again and approve the request, or use another account." },
-  AccountNotLinked: { title: "Account already exists", explain: "Another account already uses this email address.", tryThis: "Sign in with the method you used before, then link this one from your account page." },
-  AccountAlreadyLinked: { title: "Account linked elsewhere", explain: "This provider account is already linked to another user.", tryThis: "Sign in with it to use that user, or unlink it there first." },
-  ProviderUnavailable: { title: "Provider unavailable", explain: "The sign-in provider did not answer properly.", tryThis: "Wait a moment and try again, or use another provider." },
-  DatabaseUnavailable: { title: "Service unavailable", explain: "The service's database could not be reached.", tryThis: "Wait a moment and try again." },
-  SchemaBehind: { title: "Service being updated", explain: "The database schema is behind this version of the service.", tryThis: "If you run it, apply the pending migrations (npm run db:migrate). Otherwise try again later." },
-  StorageUnavailable: { title: "Service unavailable", explain: "Sign-in could not be started because storage is unavailable.", tryThis: "Wait a moment and try again." },
-  InvalidRequest: { title: "Invalid request", explain: "The request was malformed.", tryThis: "Go back and try again." },
-  InvalidRedirect: { title: "Invalid return address", explain: "The address to return to after sign-in is not allowed.", tryThis: "Start from the application you want to use." },
-  AuthorizationRequestInvalid: { title: "Invalid application request", explain: "The application that sent you here is unknown or disabled, or asked to return to an address it did not register.", tryThis: "Go back to the application and tell its developers; you were not sent back to it." },
-  Unauthorized: { title: "Not signed in", explain: "You need to sign in first.", tryThis: "Sign in and try again." },
-  Forbidden: { title: "Not allowed", explain: "You do not have permission for this.", tryThis: "Ask an administrator for access." },
-  NotFound: { title: "Not found", explain: "There is nothing here.", tryThis: "Check the address." },
-  SlugTaken: { title: "Name taken", explain: "Another organization already uses this slug.", tryThis: "Choose another slug." },
-  AlreadyMember: { title: "Already a member", explain: "This person is already a member of the organization.", tryThis: "Change their role instead." },
-  LastOwner: { title: "Last owner", explain: "An organization must keep at least one owner.", tryThis: "Make someone else an owner first." },
-  PersonalOrganization: { title: "Personal organization", explain: "A personal organization has exactly one member, its owner.", tryThis: "Create a shared organization instead." },
-  LastSignInMethod: { title: "Last sign-in method", explain: "This is the only way you can sign in, so it cannot be removed.", tryThis: "Link another sign-in method first, then remove this one." },
-  MethodNotAllowed: { title: "Not allowed", explain: "This address does not accept that kind of request.", tryThis: "Go back and use the page's buttons." },
-  UnsupportedMediaType: { title: "Unsupported request", explain: "The request body has the wrong type.", tryThis: "Send application/json." },
-  HeaderTooLarge: { title: "Too many cookies", explain: "Your browser sent more cookies for this site than the service accepts.", tryThis: "Clear the cookies of this site (and of its parent domain) in your browser, then try again." },
-  RateLimited: { title: "Too many attempts", explain: "There were too many requests from your network.", tryThis: "Wait a minute and try again." },
-  Internal: { title: "Something went wrong", explain: "An unexpected error happened on our side.", tryThis: "Try again. If it keeps happening, tell the operator." },
-};
+/** Plain-language explanation and what to try, per stable error code (English; other languages in `i18n/`). */
+export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; tryThis: string }> = en.errors;
 
 /**
  * The error page: the title, a plain-language explanation, what to try, the
@@ -42,10 +15,11 @@ export const ERROR_TEXT: Record<ErrorCode, { title: string; explain: string; try
  *
  * @example <ErrorPage code="StateInvalid" />
  */
-export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigProblem[]; backHref?: string }) {
-  const text = ERROR_TEXT[props.code];
+export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigProblem[]; backHref?: string; t?: Messages }) {
+  const t = props.t ?? en;
+  const text = t.errors[props.code];
   return (
-    <Layout title={text.title}>
+    <Layout title={text.title} t={t}>
       <h1>{text.title}</h1>
       <p>{text.explain}</p>
       {props.problems && props.problems.length > 0 ? (
@@ -59,14 +33,14 @@ export function ErrorPage(props: { code: ErrorCode; problems?: readonly ConfigPr
         </ul>
       ) : null}
       <p>
-        <strong>What to try:</strong> {text.tryThis}
+        <strong>{t.error.whatToTry}</strong> {text.tryThis}
       </p>
       <p class="muted">
-        Error code: <code>{props.code}</code>
+        {t.error.errorCode} <code>{props.code}</code>
       </p>
       <p>
         <a class="button" href={props.backHref?.startsWith("/") && !props.backHref.startsWith("//") ? props.backHref : "/auth/signin"}>
-          Back to sign-in
+          {t.common.backToSignIn}
         </a>
       </p>
     </Layout>

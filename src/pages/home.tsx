@@ -4,34 +4,36 @@
  * what gatehouse is and where to go: sign-in, the account page, and the
  * documents a backend needs. No forms, no scripts, nothing about the visitor.
  */
+import { en, type Messages } from "../i18n/en";
 import { Layout } from "./layout";
 
 /** @example <HomePage /> */
-export function HomePage() {
+export function HomePage(props: { t?: Messages } = {}) {
+  const t = props.t ?? en;
   return (
-    <Layout title="Sign-in service">
+    <Layout title={t.home.title} t={t}>
       <h1>gatehouse</h1>
-      <p>This is a sign-in service. Applications send you here to sign in; you come back to them signed in.</p>
+      <p>{t.home.intro}</p>
       <a class="button" href="/auth/signin">
-        Sign in
+        {t.home.signIn}
       </a>
       <a class="button" href="/account">
-        Your account: sign-in methods and sessions
+        {t.home.account}
       </a>
-      <h2>For developers</h2>
+      <h2>{t.home.developers}</h2>
       <ul>
         <li>
-          <a href="/.well-known/openid-configuration">OpenID configuration</a>: the issuer and endpoints
+          <a href="/.well-known/openid-configuration">OpenID configuration</a>: {t.home.openid}
         </li>
         <li>
-          <a href="/.well-known/jwks.json">JWKS</a>: the public keys backends verify access tokens with
+          <a href="/.well-known/jwks.json">JWKS</a>: {t.home.jwks}
         </li>
         <li>
-          <a href="/health">Health</a>: database and schema status
+          <a href="/health">Health</a>: {t.home.health}
         </li>
       </ul>
       <p class="muted">
-        Operators: the <code>docs/</code> folder of the gatehouse source explains deployment, sessions, organizations and every error code.
+        {t.home.operators}
       </p>
     </Layout>
   );

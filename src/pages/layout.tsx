@@ -5,6 +5,7 @@
  * `lib/security-headers.ts` forbids every script, inline or not, so all
  * interaction is links and POST forms and every page works with JavaScript off.
  */
+import { en, type Messages } from "../i18n/en";
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 
@@ -32,6 +33,8 @@ ul.plain>li:last-child{border-bottom:0}.grow{flex:1 1 12rem;min-width:0;overflow
 .tag.ok{color:var(--ok);border-color:var(--ok)}
 .avatar{width:3rem;height:3rem;border-radius:50%;flex:none}
 form.inline{display:inline;margin:0}
+label{display:block;margin:.75rem 0 .25rem}input[type=email],input.code{width:100%;padding:.55rem .7rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg);font:inherit}
+input.code{font-size:1.4rem;letter-spacing:.3em;text-align:center}
 hr{border:0;border-top:1px solid var(--border);margin:1.5rem 0}
 `;
 
@@ -41,14 +44,15 @@ hr{border:0;border-top:1px solid var(--border);margin:1.5rem 0}
  * @example
  * <Layout title="Sign in"><p>…</p></Layout>
  */
-export function Layout(props: { title: string; wide?: boolean; children?: Child }) {
+export function Layout(props: { title: string; wide?: boolean; t?: Messages; children?: Child }) {
+  const t = props.t ?? en;
   return (
-    <html lang="en">
+    <html lang={t.lang}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="robots" content="noindex" />
-        <title>{`${props.title} · gatehouse`}</title>
+        <title>{`${props.title} · ${t.layout.suffix}`}</title>
         {/* A constant of this file, so not escaped: escaping would turn `>` selectors into `&gt;`. */}
         <style>{raw(CSS)}</style>
       </head>

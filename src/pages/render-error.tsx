@@ -5,7 +5,8 @@
  * from the environment.
  */
 import { ERROR_STATUS, type ConfigProblem, type ErrorCode } from "../error";
-import { ErrorPage, ERROR_TEXT } from "./error";
+import { languageOf, MESSAGES } from "../i18n";
+import { ErrorPage } from "./error";
 import { wantsHtml } from "../lib/negotiate";
 import { HTML_SECURITY_HEADERS } from "../lib/security-headers";
 
@@ -22,15 +23,17 @@ export function renderError(request: Request, code: ErrorCode, options: RenderEr
   const status = options.status ?? ERROR_STATUS[code];
   const headers = new Headers(options.headers);
   headers.set("Cache-Control", "no-store");
+  // Titles and explanations in the request's language; the code itself never changes.
+  const t = MESSAGES[languageOf(request)];
   if (wantsHtml(request)) {
     const problems = options.extra?.problems as readonly ConfigProblem[] | undefined;
-    const html = "<!doctype html>" + String(<ErrorPage code={code} problems={problems} backHref={options.backHref} />);
+    const html = "<!doctype html>" + String(<ErrorPage code={code} problems={problems} backHref={options.backHref} t={t} />);
     headers.set("Content-Type", "text/html; charset=utf-8");
     for (const [k, v] of Object.entries(HTML_SECURITY_HEADERS)) headers.set(k, v);
     return new Response(html, { status, headers });
   }
   headers.set("Content-Type", "application/json");
-  const body = { error: snakeCase(code), code, message: ERROR_TEXT[code].explain, ...options.extra };
+  const body = { error: snakeCase(code), code, message: t.errors[code].explain, ...options.extra };
   return new Response(JSON.stringify(body), { status, headers });
 }
 

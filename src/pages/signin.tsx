@@ -6,6 +6,7 @@
  * gets here. A signed-in visitor sees who they are, a way on (their app or
  * the account page) and a sign-out form.
  */
+import { en, type Messages } from "../i18n/en";
 import { Layout } from "./layout";
 import { ProviderMark } from "./provider-mark";
 
@@ -20,6 +21,10 @@ export interface SignInPageProps {
   redirectTo: string | null;
   /** The current session's profile, or null when nobody is signed in. */
   signedIn?: SignedInAs | null;
+  /** Email codes are enabled: offer `/auth/email`. */
+  email?: boolean;
+  /** The texts of the request's language (`i18n/`); English when absent. */
+  t?: Messages;
 }
 
 /**
@@ -36,48 +41,55 @@ export function signInHref(providerId: string, redirectTo: string | null): strin
 /** @example String(<SignInPage providers={[{ id: "github", name: "GitHub" }]} redirectTo={null} />) */
 export function SignInPage(props: SignInPageProps) {
   const who = props.signedIn ?? null;
+  const t = props.t ?? en;
   return (
-    <Layout title="Sign in">
-      {who ? <SignedInBox who={who} redirectTo={props.redirectTo} /> : null}
-      <h1>{who ? "Sign in as someone else" : "Sign in"}</h1>
-      {props.providers.length === 0 ? (
-        <p class="muted">No sign-in provider is configured yet.</p>
+    <Layout title={t.signin.title} t={t}>
+      {who ? <SignedInBox who={who} redirectTo={props.redirectTo} t={t} /> : null}
+      <h1>{who ? t.signin.titleSomeoneElse : t.signin.title}</h1>
+      {props.email ? (
+        <a class="button" href={props.redirectTo ? `/auth/email?redirect_to=${encodeURIComponent(props.redirectTo)}` : "/auth/email"}>
+          <span>{t.signin.continueWithEmail}</span>
+        </a>
+      ) : null}
+      {props.providers.length === 0 && !props.email ? (
+        <p class="muted">{t.signin.none}</p>
       ) : (
-        <nav aria-label="Sign-in providers">
+        <nav aria-label={t.signin.providersLabel}>
           {props.providers.map((p) => (
             <a class="button" href={signInHref(p.id, props.redirectTo)}>
               <ProviderMark id={p.id} name={p.name} />
-              <span>Continue with {p.name}</span>
+              <span>{t.signin.continueWith(p.name)}</span>
             </a>
           ))}
         </nav>
       )}
       <p class="muted">
-        <small>Signing in sets two cookies on this site, used only to keep you signed in.</small>
+        <small>{t.signin.cookies}</small>
       </p>
     </Layout>
   );
 }
 
-function SignedInBox(props: { who: SignedInAs; redirectTo: string | null }) {
-  const label = props.who.name ?? props.who.email ?? "your account";
+function SignedInBox(props: { who: SignedInAs; redirectTo: string | null; t: Messages }) {
+  const t = props.t;
+  const label = props.who.name ?? props.who.email ?? t.signin.yourAccountFallback;
   return (
-    <section aria-label="Current session">
+    <section aria-label={t.signin.currentSession}>
       <p>
-        Signed in as <strong>{label}</strong>
+        {t.signin.signedInAs} <strong>{label}</strong>
         {props.who.email && props.who.name ? <span class="muted"> ({props.who.email})</span> : null}
       </p>
       {props.redirectTo ? (
         <a class="button" href={props.redirectTo}>
-          Continue to {new URL(props.redirectTo).host}
+          {t.signin.continueTo(new URL(props.redirectTo).host)}
         </a>
       ) : null}
       <p>
-        <a href="/account">Your account</a>
+        <a href="/account">{t.common.yourAccount}</a>
       </p>
       <form method="post" action="/auth/signout" class="inline">
         <button class="button small" type="submit">
-          Sign out
+          {t.common.signOut}
         </button>
       </form>
       <hr />

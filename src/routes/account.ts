@@ -95,6 +95,7 @@ export const account = new Hono<AppEnv>()
       providers: config.providers.map((p) => ({ id: p.id, name: p.name })),
       accountUrl: new URL("/account", config.authUrl).href,
       notice: noticeFrom(c.req.query("notice")),
+      t: c.var.t,
     });
     return c.html("<!doctype html>" + String(html), 200, pageSecurityHeaders({ hasForms: true, linksToProviders: true }));
   })

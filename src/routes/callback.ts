@@ -56,6 +56,8 @@ const REFUSAL_ERRORS: Record<SignInRefusal, { code: ErrorCode; message: string }
   issuer_mismatch: { code: "AccessDenied", message: "This account belongs to another issuer of this provider." },
   disabled: { code: "AccessDenied", message: "This account is disabled." },
   org_forbidden: { code: "Forbidden", message: "Only owners and admins can connect Pages to this organization." },
+  // Only email codes count attempts (routes/email.ts); a callback never refuses this.
+  code_attempts: { code: "Internal", message: "Unexpected refusal." },
 };
 
 export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {

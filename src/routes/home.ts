@@ -9,5 +9,5 @@ import { methodNotAllowed } from "../middleware/csrf";
 import { HomePage } from "../pages/home";
 
 export const home = new Hono<AppEnv>()
-  .get("/", (c) => c.html("<!doctype html>" + String(HomePage()), 200, { ...pageSecurityHeaders({ hasForms: false }), "Cache-Control": "no-store" }))
+  .get("/", (c) => c.html("<!doctype html>" + String(HomePage({ t: c.var.t })), 200, { ...pageSecurityHeaders({ hasForms: false }), "Cache-Control": "no-store" }))
   .all("/", methodNotAllowed("GET, HEAD"));

@@ -227,6 +227,7 @@ async function consentPage(
         signedInAs: session.profile.email ?? session.profile.name ?? "you",
         request: query,
         consentToken,
+        t: c.var.t,
       }),
     );
   // The forms answer with a redirect to the client, so no `form-action 'self'` (see pageSecurityHeaders).

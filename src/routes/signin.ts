@@ -126,7 +126,7 @@ export const signin = new Hono<AppEnv>()
     // May rotate the refresh token (new cookies on this response): fine on a page load.
     const session = await resolveSession(c);
     const signedIn = session ? { name: session.profile.name, email: session.profile.email } : null;
-    const html = "<!doctype html>" + String(SignInPage({ providers, redirectTo, signedIn }));
+    const html = "<!doctype html>" + String(SignInPage({ providers, redirectTo, signedIn, email: c.var.config.email !== null, t: c.var.t }));
     // A signed-in visitor gets the sign-out form, which needs the Origin header (see pageSecurityHeaders).
     return c.html(html, 200, { ...pageSecurityHeaders({ hasForms: signedIn !== null }), "Cache-Control": "no-store" });
   })

@@ -17,6 +17,8 @@ export interface StackUrls {
   oidcUrl: string;
   /** The example web app (examples/webapp), an OAuth client on another site (127.0.0.1). */
   webappUrl: string;
+  /** The mail catcher's web UI and REST API (maildev: GET /api/email). */
+  mailUrl: string;
 }
 
 export interface StackOptions {
@@ -67,7 +69,7 @@ async function waitUntilOk(url: string, child: ChildProcess, output: () => strin
  * await stack.stop();
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const [worker, oidc, neon, spa, api, inspector, webapp] = await Promise.all(Array.from({ length: 7 }, freePort));
+  const [worker, oidc, neon, spa, api, inspector, webapp, mailSmtp, mailWeb] = await Promise.all(Array.from({ length: 9 }, freePort));
   const dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   let log = "";
   const child = spawn(process.execPath, ["--import", "tsx", join(root, "scripts/dev.ts")], {
@@ -84,6 +86,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       GATEHOUSE_API_PORT: String(api),
       GATEHOUSE_INSPECTOR_PORT: String(inspector),
       GATEHOUSE_WEBAPP_PORT: String(webapp),
+      GATEHOUSE_MAIL_SMTP_PORT: String(mailSmtp),
+      GATEHOUSE_MAIL_WEB_PORT: String(mailWeb),
       WRANGLER_SEND_METRICS: "false",
       // Never UTC (F11): the stack's Node processes and workerd inherit it.
       TZ: "America/St_Johns",
@@ -99,6 +103,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     apiUrl: `http://localhost:${api}`,
     oidcUrl: `http://localhost:${oidc}`,
     webappUrl: `http://127.0.0.1:${webapp}`,
+    mailUrl: `http://127.0.0.1:${mailWeb}`,
   };
   const stop = async () => {
     if (child.exitCode === null && child.pid !== undefined) {

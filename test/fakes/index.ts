@@ -17,6 +17,7 @@ import { githubFake } from "./github.ts";
 import { googleFake } from "./google.ts";
 import { kakaoOidcFake, kakaoUserMe } from "./kakao.ts";
 import { naverFake } from "./naver.ts";
+import { resendControl, resendFake } from "./resend.ts";
 import { handleTenant, tenantFake } from "./oidc-tenants.ts";
 import { json } from "./flow.ts";
 import { state } from "./state.ts";
@@ -36,6 +37,7 @@ export const FAKE_HOSTS = new Set([
   "openapi.naver.com",
   "kauth.kakao.com",
   "kapi.kakao.com",
+  "api.resend.com",
   "fakes.test",
   ...CLIENT_METADATA_HOSTS,
 ]);
@@ -53,14 +55,15 @@ export async function handleFakeRequest(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const response =
     url.hostname === "fakes.test"
-      ? ((await clientMetadataControl(request, url)) ?? (await control(request, url)) ?? (await handleTenant(request, url)))
+      ? ((await clientMetadataControl(request, url)) ?? (await resendControl(request, url)) ?? (await control(request, url)) ?? (await handleTenant(request, url)))
       : ((await clientMetadataFake(request, url)) ??
         (await githubFake(request, url)) ??
         (await googleFake.handle(request, url)) ??
         (await kakaoOidcFake.handle(request, url)) ??
         (await kakaoUserMe(request, url)) ??
         (await facebookFake(request, url)) ??
-        (await naverFake(request, url)));
+        (await naverFake(request, url)) ??
+        (await resendFake(request, url)));
   return response ?? json({ error: "not_found", fake: true, path: url.pathname }, 404);
 }
 

@@ -118,3 +118,17 @@ export interface FakeCall {
   /** Scenario id when the request belongs to a flow. */
   scenario?: string;
 }
+
+/** A message as the fake received it. */
+/** Resend fake (test/fakes/resend.ts). */
+export interface FakeMail {
+  id: string;
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  /** The raw request body: tests check nothing else leaked into it. */
+  raw: string;
+}
+

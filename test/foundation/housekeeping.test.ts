@@ -1,6 +1,6 @@
 /**
- * The cron handler deletes expired and revoked sessions and old consumed
- * states, in one round trip, and logs counts (F15). The cron trigger itself
+ * The cron handler deletes expired and revoked sessions, old consumed
+ * states and email code attempt counters, in one round trip, and logs counts (F15). The cron trigger itself
  * is read from wrangler.toml by wrangler's own parser (test/global-setup.ts):
  * a deployment without it would never clean up.
  */
@@ -47,6 +47,8 @@ describe("scheduled housekeeping", () => {
     const oldState = "c".repeat(56) + crypto.randomUUID().replaceAll("-", "").slice(0, 8);
     const freshState = "d".repeat(56) + crypto.randomUUID().replaceAll("-", "").slice(0, 8);
     await rawSql(`INSERT INTO oauth_consumed_states (state_hash, consumed_at) VALUES ($1, now() - interval '2 days'), ($2, now())`, [oldState, freshState]);
+    // Email code attempt counters (routes/email.ts) go after a day too.
+    await rawSql(`INSERT INTO email_code_attempts (challenge_hash, attempts, created_at) VALUES ($1, 3, now() - interval '2 days'), ($2, 1, now())`, [oldState, freshState]);
     const [org] = await rawSql<{ id: string }>(`INSERT INTO organizations (slug, name) VALUES ($1, 'hk') RETURNING id`, [`hk-${crypto.randomUUID().slice(0, 8)}`]);
     const invitations = await rawSql<{ id: string }>(
       `INSERT INTO org_invitations (org_id, email_normalized, role, expires_at, accepted_at, revoked_at) VALUES
@@ -75,6 +77,8 @@ describe("scheduled housekeeping", () => {
     expect(await exists("sessions", "id", live)).toBe(true);
     expect(await exists("oauth_consumed_states", "state_hash", oldState)).toBe(false);
     expect(await exists("oauth_consumed_states", "state_hash", freshState)).toBe(true);
+    expect(await exists("email_code_attempts", "challenge_hash", oldState)).toBe(false);
+    expect(await exists("email_code_attempts", "challenge_hash", freshState)).toBe(true);
   });
 
   it("wrangler.toml declares a cron trigger, at least daily", () => {

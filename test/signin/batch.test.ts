@@ -101,7 +101,7 @@ describe("the sign-in batch", () => {
     expect(token).toMatchObject({ token_type: "user", key_version: 2, scopes: ["read:user"], org_id: orgs[0]?.id, page_id: null });
     expect(token?.expires_at).not.toBeNull();
     const bytes = Uint8Array.from(token!.ciphertext.match(/../g)!.map((h) => parseInt(h, 16)));
-    expect(bytes).toEqual(i.token.ciphertext);
+    expect(bytes).toEqual(i.token!.ciphertext);
     const opened = await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, userTokenAad({ kind: "personal" }, "google", p.subject));
     expect(JSON.parse(opened ?? "{}")).toMatchObject({ accessToken: `at-${p.subject}` });
     expect(await unseal(config.encryptionKeys, { ciphertext: bytes, keyVersion: 2 }, userTokenAad({ kind: "personal" }, "google", "someone-else"))).toBeNull();
