@@ -14,7 +14,7 @@ import type { AppEnv } from "./context";
 import { databaseFor } from "./db/client";
 import { classifyDatabaseError } from "./db/errors";
 import { ConfigurationError, GatehouseError } from "./error";
-import { LANGUAGE_COOKIE, languageOf, MESSAGES } from "./i18n";
+import { LANGUAGE_COOKIE, langQuery, languageOf, MESSAGES } from "./i18n";
 import { serializeCookie } from "./lib/cookies";
 import { describeError, log } from "./lib/log";
 import { renderError } from "./pages/render-error";
@@ -61,7 +61,7 @@ export function createApp(): Hono<AppEnv> {
     c.set("lang", lang);
     c.set("t", MESSAGES[lang]);
     await next();
-    if (c.req.query("lang") === lang) c.res.headers.append("Set-Cookie", serializeCookie(LANGUAGE_COOKIE, lang, 365 * 86400));
+    if (langQuery(c.req.raw) === lang) c.res.headers.append("Set-Cookie", serializeCookie(LANGUAGE_COOKIE, lang, 365 * 86400));
   });
 
   app.use(async (c, next) => {

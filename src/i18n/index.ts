@@ -50,5 +50,15 @@ export function negotiateLanguage(input: { query: string | null; cookie: string 
 /** The language of a request, from its URL, cookie and headers. */
 export function languageOf(request: Request): Language {
   const cookie = /(?:^|;\s*)__Host-gh_lang=([a-z]{2})(?:;|$)/.exec(request.headers.get("cookie") ?? "")?.[1] ?? null;
-  return negotiateLanguage({ query: new URL(request.url).searchParams.get("lang"), cookie, acceptLanguage: request.headers.get("accept-language") });
+  return negotiateLanguage({ query: langQuery(request), cookie, acceptLanguage: request.headers.get("accept-language") });
+}
+
+/**
+ * The request's `?lang=` value, or `null`. Runs on every request, so the URL
+ * is parsed only when it could carry the parameter.
+ *
+ * @example langQuery(new Request("https://auth.example.com/?lang=ko")) // "ko"
+ */
+export function langQuery(request: Request): string | null {
+  return request.url.includes("lang=") ? new URL(request.url).searchParams.get("lang") : null;
 }
