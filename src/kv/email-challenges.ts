@@ -7,7 +7,7 @@
  * count live in the database (`oauth_consumed_states`, `email_code_attempts`),
  * since KV has no compare-and-set. Every write is awaited (F9).
  */
-import { GatehouseError } from "../error";
+import { loadRecord, saveRecord, type RecordKind } from "./records";
 import { type Infer, int, object, oneOf, string } from "../lib/shape";
 
 /** Lifetime of a code and its link. */
@@ -29,6 +29,7 @@ const challengeSchema = object({
 });
 
 export type EmailChallenge = Infer<typeof challengeSchema>;
+const CHALLENGE: RecordKind<EmailChallenge> = { shape: challengeSchema, ttlSeconds: EMAIL_CHALLENGE_TTL_SECONDS, noun: "sign-in code" };
 
 /**
  * Stores a challenge; resolves once KV accepted it. `StorageUnavailable` when KV refuses.
@@ -36,13 +37,7 @@ export type EmailChallenge = Infer<typeof challengeSchema>;
  * @example await saveEmailChallenge(c.var.kv, challengeHash, challenge);
  */
 export async function saveEmailChallenge(kv: KVNamespace, challengeHash: string, challenge: EmailChallenge): Promise<void> {
-  const checked = challengeSchema(challenge);
-  if (!checked.ok) throw new GatehouseError("Internal", `Invalid email challenge field: ${checked.path}`);
-  try {
-    await kv.put(`${EMAIL_CHALLENGE_KEY_PREFIX}${challengeHash}`, JSON.stringify(checked.value), { expirationTtl: EMAIL_CHALLENGE_TTL_SECONDS });
-  } catch (cause) {
-    throw new GatehouseError("StorageUnavailable", "The sign-in code could not be stored.", { cause });
-  }
+  await saveRecord(kv, `${EMAIL_CHALLENGE_KEY_PREFIX}${challengeHash}`, CHALLENGE, challenge);
 }
 
 /**
@@ -51,21 +46,5 @@ export async function saveEmailChallenge(kv: KVNamespace, challengeHash: string,
  * @example const challenge = await loadEmailChallenge(c.var.kv, challengeHash, Date.now());
  */
 export async function loadEmailChallenge(kv: KVNamespace, challengeHash: string, now: number): Promise<EmailChallenge | null> {
-  let raw: string | null;
-  try {
-    raw = await kv.get(`${EMAIL_CHALLENGE_KEY_PREFIX}${challengeHash}`, "text");
-  } catch (cause) {
-    throw new GatehouseError("StorageUnavailable", "The sign-in code could not be read.", { cause });
-  }
-  if (raw === null) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const result = challengeSchema(parsed);
-  if (!result.ok) return null;
-  const age = now - result.value.createdAt;
-  return age >= 0 && age <= EMAIL_CHALLENGE_TTL_SECONDS * 1000 ? result.value : null;
+  return loadRecord(kv, `${EMAIL_CHALLENGE_KEY_PREFIX}${challengeHash}`, CHALLENGE, now);
 }

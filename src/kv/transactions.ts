@@ -11,7 +11,7 @@
  * prove its browser; only a provider `error=` deletes it. Every write is
  * awaited (F9).
  */
-import { GatehouseError } from "../error";
+import { loadRecord, saveRecord, type RecordKind } from "./records";
 import { array, type Infer, int, nullable, object, oneOf, string, uuid, withDefault } from "../lib/shape";
 
 /** Lifetime of a sign-in attempt; KV refuses TTLs under 60 s. */
@@ -47,6 +47,7 @@ const transactionSchema = object({
 });
 
 export type SignInTransaction = Infer<typeof transactionSchema>;
+const TRANSACTION: RecordKind<SignInTransaction> = { shape: transactionSchema, ttlSeconds: TRANSACTION_TTL_SECONDS, noun: "sign-in attempt" };
 /** What {@link saveTransaction} takes: `orgId` and `linkSessionId` may be left out for a plain sign-in. */
 export type NewSignInTransaction = Omit<SignInTransaction, "orgId" | "linkSessionId"> & { orgId?: string | null; linkSessionId?: string | null };
 
@@ -64,15 +65,7 @@ export function transactionKey(stateHash: string): string {
  * await saveTransaction(c.var.kv, await sha256Hex(state), transaction);
  */
 export async function saveTransaction(kv: KVNamespace, stateHash: string, transaction: NewSignInTransaction): Promise<void> {
-  const checked = transactionSchema(transaction);
-  // Our own code built it: a mismatch is a bug, never user input.
-  if (!checked.ok) throw new GatehouseError("Internal", `Invalid sign-in transaction field: ${checked.path}`);
-  const value = JSON.stringify(checked.value);
-  try {
-    await kv.put(transactionKey(stateHash), value, { expirationTtl: TRANSACTION_TTL_SECONDS });
-  } catch (cause) {
-    throw new GatehouseError("StorageUnavailable", "The sign-in attempt could not be stored.", { cause });
-  }
+  await saveRecord(kv, transactionKey(stateHash), TRANSACTION, transaction);
 }
 
 /**
@@ -84,23 +77,7 @@ export async function saveTransaction(kv: KVNamespace, stateHash: string, transa
  * const tx = await loadTransaction(c.var.kv, stateHash, Date.now());
  */
 export async function loadTransaction(kv: KVNamespace, stateHash: string, now: number): Promise<SignInTransaction | null> {
-  let raw: string | null;
-  try {
-    raw = await kv.get(transactionKey(stateHash), "text");
-  } catch (cause) {
-    throw new GatehouseError("StorageUnavailable", "The sign-in attempt could not be read.", { cause });
-  }
-  if (raw === null) return null;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const result = transactionSchema(parsed);
-  if (!result.ok) return null;
-  const age = now - result.value.createdAt;
-  return age >= 0 && age <= TRANSACTION_TTL_SECONDS * 1000 ? result.value : null;
+  return loadRecord(kv, transactionKey(stateHash), TRANSACTION, now);
 }
 
 /**
