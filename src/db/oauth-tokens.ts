@@ -20,6 +20,7 @@ import {
   refreshSessionStatement,
   revokeFamilySql,
   sessionInsertSql,
+  type NewSession,
   type RefreshInput,
   type RefreshOutcome,
 } from "./sessions";
@@ -94,22 +95,16 @@ export async function exchangeCode(
     /** The S256 challenge computed from the presented verifier. */
     codeChallenge: string;
     resource: string | null;
-    family: { familyId: string; secretHash: string; familySecretHash: string; now: Date; refreshTtlSeconds: number; absoluteTtlSeconds: number; ip: string | null; userAgent: string | null };
+    /** The refresh family to create when `offline_access` was granted (its id is the family id). */
+    family: Omit<NewSession, "userId">;
   },
 ): Promise<ExchangeOutcome> {
   const f = input.family;
   const familyInsert = sessionInsertSql(
     {
-      sessionId: f.familyId,
-      secretHash: f.secretHash,
-      familySecretHash: f.familySecretHash,
+      ...f,
       userId: sql`ok.user_id`,
       clientIdSql: sql`ok.client_id`,
-      ip: f.ip,
-      userAgent: f.userAgent,
-      now: f.now,
-      refreshTtlSeconds: f.refreshTtlSeconds,
-      absoluteTtlSeconds: f.absoluteTtlSeconds,
     },
     sql`ok WHERE 'offline_access' = ANY(ok.scopes)`,
   );
@@ -128,13 +123,13 @@ export async function exchangeCode(
         AND u.disabled_at IS NULL
     ),
     consumed AS (
-      UPDATE oauth_codes o SET consumed_at = now(), family_id = ${f.familyId}::uuid
+      UPDATE oauth_codes o SET consumed_at = now(), family_id = ${f.sessionId}::uuid
       FROM ok WHERE o.code_hash = ok.code_hash RETURNING o.code_hash
     ),
     family AS (${familyInsert}),
     family_grant AS (
       INSERT INTO oauth_families (session_id, client_id, scopes, resource, org_id, auth_time)
-      SELECT ${f.familyId}::uuid, ok.client_id, ok.scopes, ok.resource, ok.org_id, ok.auth_time FROM ok WHERE 'offline_access' = ANY(ok.scopes)
+      SELECT ${f.sessionId}::uuid, ok.client_id, ok.scopes, ok.resource, ok.org_id, ok.auth_time FROM ok WHERE 'offline_access' = ANY(ok.scopes)
       RETURNING session_id
     ),
     replayed AS (SELECT code_hash, family_id FROM locked WHERE consumed_at IS NOT NULL),
@@ -168,7 +163,7 @@ export async function exchangeCode(
     resource: String(row.resource),
     nonce: typeof row.nonce === "string" ? row.nonce : null,
     authTime: new Date(Number(row.auth_time) * 1000),
-    familyId: f.familyId,
+    familyId: f.sessionId,
     org: orgOf(row),
   };
 }

@@ -35,7 +35,7 @@ import { seal, sha256Hex } from "../lib/crypto";
 import { describeError, log } from "../lib/log";
 import { storedProfile } from "../lib/profile";
 import type { ProviderTokenSet, SignInProvider } from "../providers";
-import { setSessionCookies } from "../sessions/browser-session";
+import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
 import { deriveSignInRefreshToken, type MintedRefreshToken } from "../sessions/refresh-token";
 import { followClaimant } from "./callback-follow";
 import { prepareFacebookConnect, type PreparedConnect } from "./org-facebook";
@@ -121,7 +121,6 @@ async function completeSignIn(
   const prepared = await prepareConnect(c, provider, transaction, stored.subject, tokens);
 
   const now = new Date();
-  const { sessions } = c.var.config;
   const result = await runSignInBatch(await c.var.db(), {
     stateHash,
     profile: stored,
@@ -129,16 +128,7 @@ async function completeSignIn(
     linkSessionId: transaction.linkSessionId,
     token: await sealTokens(c, prepared?.userTokens ?? tokens, stored.provider, stored.subject),
     connect: prepared?.connect ?? null,
-    session: {
-      sessionId: refresh.sessionId,
-      secretHash: refresh.secretHash,
-      familySecretHash: refresh.familySecretHash,
-      ip: c.req.header("cf-connecting-ip") ?? null,
-      userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
-      now,
-      refreshTtlSeconds: sessions.refreshTtlSeconds,
-      absoluteTtlSeconds: sessions.refreshAbsoluteTtlSeconds,
-    },
+    session: newSessionFor(c, refresh, now),
   });
   // The KV transaction stays until it expires: a late copy of this callback
   // (a restored tab) still proves its browser with it and follows this outcome.

@@ -32,7 +32,7 @@ import type { SendEmailBinding } from "../mail/cloudflare";
 import { signInMessage } from "../mail/signin-message";
 import { limitBody, requireTrustedOrigin } from "../middleware/csrf";
 import { EmailCodePage, EmailStartPage } from "../pages/email";
-import { setSessionCookies } from "../sessions/browser-session";
+import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
 import { deriveSignInRefreshToken } from "../sessions/refresh-token";
 import { redirectTarget } from "./signin";
 
@@ -126,7 +126,6 @@ export const email = new Hono<AppEnv>()
 
     const refresh = await deriveSignInRefreshToken(cookie.value, challenge);
     const now = new Date();
-    const { sessions } = c.var.config;
     const result = await runSignInBatch(db, {
       stateHash: challengeHash,
       profile: {
@@ -142,16 +141,7 @@ export const email = new Hono<AppEnv>()
       linkUserId: null,
       token: null,
       codeAttempt: codeAttemptStatement(challengeHash),
-      session: {
-        sessionId: refresh.sessionId,
-        secretHash: refresh.secretHash,
-        familySecretHash: refresh.familySecretHash,
-        ip: c.req.header("cf-connecting-ip") ?? null,
-        userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
-        now,
-        refreshTtlSeconds: sessions.refreshTtlSeconds,
-        absoluteTtlSeconds: sessions.refreshAbsoluteTtlSeconds,
-      },
+      session: newSessionFor(c, refresh, now),
     });
     if (!result.ok) {
       log("info", "sign_in_refused", { provider: EMAIL_PROVIDER, refusal: result.refusal });

@@ -18,6 +18,7 @@ import { limitBody, methodNotAllowed } from "../middleware/csrf";
 import { rateLimit } from "../middleware/rate-limit";
 import { s256Challenge } from "../oauth/pkce";
 import { clientAuthentication, formFields, parseTokenRequest, type ClientCredentials, type TokenError } from "../oauth/token-request";
+import { newSessionFor } from "../sessions/browser-session";
 import { familyForRotation, hashSecret, mintRefreshToken, mintRotatedSecret, parseRefreshToken, refreshTokenValue } from "../sessions/refresh-token";
 import { signAccessToken } from "../tokens/access-token";
 import { signIdToken, verifyOwnAccessToken } from "../tokens/oauth";
@@ -131,16 +132,7 @@ export const oauthToken = new Hono<AppEnv>()
         redirectUri: request.redirectUri,
         codeChallenge: challenge,
         resource: request.resource,
-        family: {
-          familyId: family.sessionId,
-          secretHash: family.secretHash,
-          familySecretHash: family.familySecretHash,
-          now: new Date(),
-          refreshTtlSeconds: config.sessions.refreshTtlSeconds,
-          absoluteTtlSeconds: config.sessions.refreshAbsoluteTtlSeconds,
-          ip: c.req.header("cf-connecting-ip") ?? null,
-          userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
-        },
+        family: newSessionFor(c, family),
       });
       switch (result.outcome) {
         case "invalid_client":

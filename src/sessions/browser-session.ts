@@ -5,6 +5,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../context";
+import type { NewSession } from "../db/sessions";
 import { REFRESH_COOKIE, serializeCookie, SESSION_COOKIE } from "../lib/cookies";
 import { signSessionJwt, type SessionProfile } from "../tokens/session-jwt";
 
@@ -82,4 +83,30 @@ export async function setSessionJwtCookie(
 export function clearSessionCookies(c: Context<AppEnv>): void {
   appendSetCookie(c, serializeCookie(SESSION_COOKIE, "", 0));
   appendSetCookie(c, serializeCookie(REFRESH_COOKIE, "", 0));
+}
+
+/**
+ * The new session row for this request, as every sign-in path stores it:
+ * the minted refresh token's id and hashes, the client's address and user
+ * agent (capped), and the configured lifetimes.
+ *
+ * @example
+ * await runSignInBatch(db, { …, session: newSessionFor(c, await mintRefreshToken()) });
+ */
+export function newSessionFor(
+  c: Context<AppEnv>,
+  minted: { sessionId: string; secretHash: string; familySecretHash: string },
+  now: Date = new Date(),
+): Omit<NewSession, "userId"> {
+  const { sessions } = c.var.config;
+  return {
+    sessionId: minted.sessionId,
+    secretHash: minted.secretHash,
+    familySecretHash: minted.familySecretHash,
+    ip: c.req.header("cf-connecting-ip") ?? null,
+    userAgent: c.req.header("user-agent")?.slice(0, 512) ?? null,
+    now,
+    refreshTtlSeconds: sessions.refreshTtlSeconds,
+    absoluteTtlSeconds: sessions.refreshAbsoluteTtlSeconds,
+  };
 }
