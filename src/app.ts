@@ -17,6 +17,7 @@ import { ConfigurationError, GatehouseError } from "./error";
 import { LANGUAGE_COOKIE, langQuery, languageOf, MESSAGES } from "./i18n";
 import { serializeCookie } from "./lib/cookies";
 import { describeError, log } from "./lib/log";
+import { requestContext } from "./lib/request-context";
 import { renderError } from "./pages/render-error";
 import { securityHeaders } from "./lib/security-headers";
 import { limitCookieHeader } from "./middleware/cookie-header";
@@ -51,6 +52,11 @@ import { wellKnown } from "./routes/well-known";
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
+  // Request id, client address and the rest, read once: audit rows and log lines carry them.
+  app.use(async (c, next) => {
+    c.set("request", requestContext(c.req.raw));
+    await next();
+  });
   // Every response gets the common headers; every text/html one (pages, error pages, 404s) the CSP and friends.
   app.use(securityHeaders());
   // Before anything parses cookies: an oversized Cookie header is refused outright.

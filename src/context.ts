@@ -2,6 +2,7 @@
 import type { Config } from "./config";
 import type { Database } from "./db/client";
 import type { Language, Messages } from "./i18n";
+import type { RequestContext } from "./lib/request-context";
 import type { SendEmailBinding } from "./mail/cloudflare";
 
 export interface AppEnv {
@@ -24,5 +25,7 @@ export interface AppEnv {
     /** The request's language (`?lang=`, the `__Host-gh_lang` cookie, Accept-Language) and its texts. */
     lang: Language;
     t: Messages;
+    /** Request id, client address, User-Agent, country and ASN (`lib/request-context.ts`): audit rows and log lines. */
+    request: RequestContext;
   };
 }

@@ -4,6 +4,7 @@
  * an admin action or a token read without its audit row cannot commit.
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { RequestContext } from "../lib/request-context";
 
 /** `audit_events.action` values written by gatehouse. */
 export type AuditAction =
@@ -39,6 +40,12 @@ export interface AuditRow {
   targetId: SQL;
   /** SQL yielding a jsonb object; never a secret. */
   metadata?: SQL;
+  /** SQL yielding the id of the user whose history this event belongs to; `NULL` when none. */
+  subjectUserId?: SQL;
+  /** The request that caused it (`c.var.request`); absent for cron and scripts. */
+  context?: RequestContext;
+  /** e.g. `["new_device"]`. */
+  flags?: readonly string[];
 }
 
 /**
@@ -49,9 +56,14 @@ export interface AuditRow {
  * sql`WITH added AS (INSERT … RETURNING user_id), audit AS (${auditInsert({ actor, action: "member.add", orgId: sql`added.org_id`, targetType: "user", targetId: sql`added.user_id::text` }, sql`added`)}) SELECT …`
  */
 export function auditInsert(row: AuditRow, from: SQL): SQL {
-  return sql`INSERT INTO audit_events (actor_type, actor_id, action, org_id, target_type, target_id, metadata)
+  const ctx = row.context;
+  return sql`INSERT INTO audit_events (actor_type, actor_id, action, org_id, target_type, target_id, metadata,
+                                       subject_user_id, ip, user_agent, country, asn, request_id, flags)
     SELECT ${row.actor.type}::text, ${row.actor.id}::text, ${row.action}::text, ${row.orgId}, ${row.targetType}::text, ${row.targetId},
-           ${row.metadata ?? sql`'{}'::jsonb`}
+           ${row.metadata ?? sql`'{}'::jsonb`},
+           ${row.subjectUserId ?? sql`NULL`}::uuid, ${ctx?.ip ?? null}::text, ${ctx?.userAgent ?? null}::text,
+           ${ctx?.country ?? null}::text, ${ctx?.asn ?? null}::integer, ${ctx?.requestId ?? null}::text,
+           ${`{${(row.flags ?? []).join(",")}}`}::text[]
     FROM ${from}
     RETURNING id`;
 }

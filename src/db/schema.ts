@@ -328,8 +328,28 @@ export const auditEvents = pgTable(
     targetId: text("target_id"),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * The user the event is about (whose history it belongs to). Erasing the
+     * user erases their history with them; the erasure's own event keeps no
+     * personal data (docs/operators.md).
+     */
+    subjectUserId: uuid("subject_user_id").references(() => users.id, { onDelete: "cascade" }),
+    /** The request that caused it: client address, User-Agent, `request.cf` country and ASN, request id. */
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    country: text("country"),
+    asn: integer("asn"),
+    requestId: text("request_id"),
+    /** e.g. `new_device`, `new_country` on a sign-in. */
+    flags: text("flags").array().notNull().default(sql`'{}'::text[]`),
   },
-  (t) => [index("audit_events_org_at_idx").on(t.orgId, t.at)],
+  (t) => [
+    index("audit_events_org_at_idx").on(t.orgId, t.at),
+    index("audit_events_org_id_idx").on(t.orgId, t.id),
+    index("audit_events_subject_id_idx").on(t.subjectUserId, t.id),
+    index("audit_events_action_id_idx").on(t.action, t.id),
+    index("audit_events_at_idx").on(t.at),
+  ],
 );
 
 export const oauthClientType = pgEnum("oauth_client_type", ["public", "confidential"]);
