@@ -132,6 +132,7 @@ function printBackendFacts(config: Readonly<Config>): void {
   console.log(`  issuer:   ${origin}`);
   console.log(`  audience: ${config.allowedAudiences.join(" | ")} (default ${config.allowedAudiences[0]})`);
   console.log(`  jwks_uri: ${origin}/.well-known/jwks.json`);
+  console.log(`  gatehouse's own API (/api/orgs…): audience ${origin}/api, scope gatehouse:orgs (request it with resource=${origin}/api)`);
   const ttl = config.sessions.accessTokenTtlSeconds;
   const age = ttl === DEFAULT_MAX_TOKEN_AGE_SECONDS ? "" : `, maxTokenAgeSeconds: ${ttl}`;
   console.log(`  algorithm ES256, header typ "at+jwt"; e.g. verifyAccessToken(token, { issuer, audience, jwksUrl${age} }) from gatehouse/verify`);

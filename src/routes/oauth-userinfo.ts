@@ -2,14 +2,17 @@
  * `GET/POST /oauth/userinfo` (OIDC Core §5.3): the signed-in user's claims
  * for an OAuth access token gatehouse issued with the `openid` scope. The
  * token must not be revoked (KV denylist by `jti`, and by `sid` for its
- * grant) and the user must still be enabled (one SELECT).
+ * grant) and the user must still be enabled (one SELECT). An unreadable
+ * denylist fails closed: 503 `StorageUnavailable`, never the claims.
  */
 import type { Context } from "hono";
 import { Hono } from "hono/tiny";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../context";
 import { userForUserinfo } from "../db/oauth-tokens";
+import { GatehouseError } from "../error";
 import { isSessionDenied, isTokenDenied } from "../kv/denylist";
+import { describeError, log } from "../lib/log";
 import { methodNotAllowed } from "../middleware/csrf";
 import { identityClaims, verifyOwnAccessToken } from "../tokens/oauth";
 
@@ -24,7 +27,14 @@ async function userinfo(c: Context<AppEnv>): Promise<Response> {
   const claims = await verifyOwnAccessToken(c.var.config, m[1], new Date());
   if (!claims || claims.clientId === null) return bearerError(c, 401, "invalid_token");
   if (!claims.scope.split(" ").includes("openid")) return bearerError(c, 403, "insufficient_scope");
-  const denied = (await isTokenDenied(c.var.kv, claims.jti)) || (claims.sid !== null && (await isSessionDenied(c.var.kv, claims.sid, Date.now())));
+  let denied: boolean;
+  try {
+    denied = (await isTokenDenied(c.var.kv, claims.jti)) || (claims.sid !== null && (await isSessionDenied(c.var.kv, claims.sid, Date.now())));
+  } catch (error) {
+    // Fail closed: without the denylist a revoked token's claims could still be read.
+    log("warn", "denylist_unavailable", describeError(error));
+    throw new GatehouseError("StorageUnavailable", "The token could not be checked; try again.", { cause: error });
+  }
   if (denied) return bearerError(c, 401, "invalid_token");
   const user = await userForUserinfo(await c.var.db(), claims.sub);
   if (!user) return bearerError(c, 401, "invalid_token");

@@ -119,6 +119,7 @@ describe("doctor reads .dev.vars exactly as wrangler dev does", () => {
     expect(output).toContain("configuration: ok");
     expect(output).not.toContain("quoted");
     expect(output).toContain("database: ok");
+    expect(output).toMatch(/own API \(\/api\/orgs…\): audience https?:\/\/[^ ]+\/api, scope gatehouse:orgs/);
     expect(status, output).toBe(0);
   });
 

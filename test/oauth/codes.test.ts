@@ -8,8 +8,10 @@
 import { env } from "cloudflare:workers";
 import type * as oauth from "oauth4webapi";
 import { beforeAll, describe, expect, it } from "vitest";
+import { call, scopedEnv } from "../helpers/app";
 import { rawSql } from "../helpers/neon-local";
 import { callWorker, cookieHeader, createTestUser, resetRoundTrips, roundTrips, signInAs, type TestSession } from "../helpers/sessions";
+import { wrapKv } from "../signin/helpers";
 import { clientRows, codeExchange, codeFor, createClient, discover, tokenRequest } from "./helpers";
 
 let as: oauth.AuthorizationServer;
@@ -91,6 +93,21 @@ describe("PKCE and bindings at the token endpoint", () => {
     const { client_id: _, ...withoutId } = base;
     const ok = await tokenRequest(withoutId, { id: web.clientId, secret: web.secret! });
     expect(ok.status).toBe(200);
+  });
+});
+
+describe("userinfo", () => {
+  it("fails closed with 503 StorageUnavailable when the denylist cannot be read (never the claims)", async () => {
+    const app = await createClient({ redirectUris: ["https://kv-down.example.org/cb"] });
+    const got = await codeFor(as, browser.cookieHeader, app, { scope: "openid" });
+    const tokens = (await (await tokenRequest(codeExchange(app, got))).json()) as { access_token: string };
+    const { kv } = wrapKv(env.AUTH_KV, { failGet: true });
+    const res = await call("/oauth/userinfo", { headers: { authorization: `Bearer ${tokens.access_token}` } }, { env: { ...scopedEnv("userinfo-kv"), AUTH_KV: kv } as Env });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ code: "StorageUnavailable" });
+    expect(body).not.toHaveProperty("sub");
+    expect(await userinfoStatus(tokens.access_token)).toBe(200);
   });
 });
 
