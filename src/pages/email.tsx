@@ -32,10 +32,11 @@ export function EmailStartPage(props: { redirectTo: string | null; t?: Messages 
 
 /**
  * The code form; `code` pre-filled when the person came through the emailed link.
+ * `redirectTo` (already validated) is kept by the "send a new code" link.
  *
- * @example String(<EmailCodePage challenge="…" code={null} />)
+ * @example String(<EmailCodePage challenge="…" code={null} redirectTo={null} />)
  */
-export function EmailCodePage(props: { challenge: string; code: string | null; t?: Messages }) {
+export function EmailCodePage(props: { challenge: string; code: string | null; redirectTo?: string | null; t?: Messages }) {
   const t = props.t ?? en;
   const fromLink = props.code !== null;
   return (
@@ -63,7 +64,7 @@ export function EmailCodePage(props: { challenge: string; code: string | null; t
         </button>
       </form>
       <p>
-        <a href="/auth/email">{t.email.newCode}</a>
+        <a href={props.redirectTo ? `/auth/email?redirect_to=${encodeURIComponent(props.redirectTo)}` : "/auth/email"}>{t.email.newCode}</a>
       </p>
     </Layout>
   );

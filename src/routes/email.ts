@@ -92,14 +92,18 @@ export const email = new Hono<AppEnv>()
     log("info", "email_code_sent", { transport: config.email!.transport.kind });
     c.header("Set-Cookie", serializeCookie(EMAIL_COOKIE, binding, EMAIL_CHALLENGE_TTL_SECONDS), { append: true });
     c.header("Cache-Control", "no-store");
-    return c.redirect(`/auth/email/verify?c=${challenge}`, 303);
+    // The code page's "send a new code" link keeps the return address (validated again when it is used).
+    const keep = form.getAll("redirect_to").length > 0 ? `&redirect_to=${encodeURIComponent(redirectTo)}` : "";
+    return c.redirect(`/auth/email/verify?c=${challenge}${keep}`, 303);
   })
   .get("/verify", (c) => {
     const challenge = single(c.req.queries("c"));
     const code = single(c.req.queries("code"));
     if (challenge === null || !CHALLENGE_PATTERN.test(challenge)) throw expired();
     const prefill = code !== null && CODE_PATTERN.test(code) ? code : null;
-    return page(c, String(EmailCodePage({ challenge, code: prefill, t: c.var.t })));
+    const raw = c.req.queries("redirect_to");
+    const redirectTo = raw === undefined ? null : redirectTarget(c, raw);
+    return page(c, String(EmailCodePage({ challenge, code: prefill, redirectTo, t: c.var.t })));
   })
   .post("/verify", requireTrustedOrigin(), limitBody(MAX_FORM_BYTES), async (c) => {
     await enforceRateLimit(c.var.rateLimiter, "email-verify", c.req.header("cf-connecting-ip"));

@@ -25,7 +25,12 @@ describe("email sign-in", () => {
     await resetStats(SCOPE);
     const asked = await askCode(address, targetEnv, { redirect_to: "https://app.example.com/after" });
     expect((await stats(SCOPE)).requests).toBe(0);
-    expect(asked.response.headers.get("location")).toBe(`/auth/email/verify?c=${asked.challenge}`);
+    expect(asked.response.headers.get("location")).toBe(`/auth/email/verify?c=${asked.challenge}&redirect_to=${encodeURIComponent("https://app.example.com/after")}`);
+    // The code page's "send a new code" link keeps the return address.
+    const codePage = await (await request(asked.response.headers.get("location")!, {}, targetEnv)).text();
+    expect(codePage).toContain(`href="/auth/email?redirect_to=${encodeURIComponent("https://app.example.com/after")}"`);
+    const foreign = await request(`/auth/email/verify?c=${asked.challenge}&redirect_to=${encodeURIComponent("https://evil.example.net/")}`, {}, targetEnv);
+    expect(foreign.status).toBe(400);
     expect(cookies(asked.response)[EMAIL_COOKIE]).toMatch(/HttpOnly/);
     expect(cookies(asked.response)[EMAIL_COOKIE]).toMatch(/Secure/);
     expect(asked.code).toMatch(/^\d{6}$/);
