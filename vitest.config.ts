@@ -37,5 +37,8 @@ export default defineConfig({
     // loaded 2-core machine can take seconds; no test asserts on time.
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The worker's one-line-per-request log (src/observability/request-log.ts) would
+    // bury the output; info-level request lines are dropped, everything else is shown.
+    onConsoleLog: (log) => (log.startsWith('{"level":"info","event":"request",') ? false : undefined),
   },
 });

@@ -1,6 +1,8 @@
 /**
  * The gatehouse application: middleware order, routes and the single
  * `onError`. Order matters:
+ *   0. the request context, then the request log line (observability/),
+ *      whose scope gives every log line the request id,
  *   1. security headers on every response (set after the handler runs),
  *   2. the whole Cookie header bounded (431 HeaderTooLarge),
  *   3. configuration parsed once per request; nothing past this reads `env`,
@@ -21,6 +23,9 @@ import { requestContext } from "./lib/request-context";
 import { renderError } from "./pages/render-error";
 import { securityHeaders } from "./lib/security-headers";
 import { limitCookieHeader } from "./middleware/cookie-header";
+import { count } from "./observability/metrics";
+import { requestLog } from "./observability/request-log";
+import { routeOf } from "./observability/route";
 import { rateLimit } from "./middleware/rate-limit";
 import { oauthRegister } from "./routes/oauth-register";
 import { account } from "./routes/account";
@@ -57,6 +62,8 @@ export function createApp(): Hono<AppEnv> {
     c.set("request", requestContext(c.req.raw));
     await next();
   });
+  // One JSON line per request (route, status, duration, error code); every log() inside carries the request id.
+  app.use(requestLog());
   // Every response gets the common headers; every text/html one (pages, error pages, 404s) the CSP and friends.
   app.use(securityHeaders());
   // Before anything parses cookies: an oversized Cookie header is refused outright.
@@ -109,19 +116,26 @@ export function createApp(): Hono<AppEnv> {
   app.route("/oauth", oauthRegister);
   app.route("/api/invitations", invitations);
 
-  app.notFound((c) => renderError(c.req.raw, "NotFound"));
+  app.notFound((c) => {
+    c.set("errorCode", "NotFound");
+    return renderError(c.req.raw, "NotFound");
+  });
 
   app.onError((error, c) => {
     const known = error instanceof GatehouseError ? error : classifyDatabaseError(error);
+    const code = known?.code ?? "Internal";
+    c.set("errorCode", code);
+    const provider = known?.extra.provider;
+    count(c, { event: "failure", code, provider: typeof provider === "string" ? provider : undefined });
     if (known) {
       if (known instanceof ConfigurationError) {
         log("error", "configuration_invalid", { problems: known.problems.map((p) => `${p.variable}:${p.problem}`).join(",") });
       } else if (known.status >= 500) {
-        log("error", "request_failed", { code: known.code, path: c.req.path, ...describeError(known.cause) });
+        log("error", "request_failed", { code: known.code, route: routeOf(c), ...describeError(known.cause) });
       }
       return renderError(c.req.raw, known.code, { extra: known.extra, headers: known.headers, backHref: known.backHref });
     }
-    log("error", "unhandled_error", { path: c.req.path, ...describeError(error) });
+    log("error", "unhandled_error", { route: routeOf(c), ...describeError(error) });
     return renderError(c.req.raw, "Internal");
   });
 

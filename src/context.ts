@@ -1,6 +1,7 @@
 /** The Hono environment shared by every route: bindings and per-request values. */
 import type { Config } from "./config";
 import type { Database } from "./db/client";
+import type { ErrorCode } from "./error";
 import type { Language, Messages } from "./i18n";
 import type { RequestContext } from "./lib/request-context";
 import type { SendEmailBinding } from "./mail/cloudflare";
@@ -27,5 +28,9 @@ export interface AppEnv {
     t: Messages;
     /** Request id, client address, User-Agent, country and ASN (`lib/request-context.ts`): audit rows and log lines. */
     request: RequestContext;
+    /** The Analytics Engine binding for counters (`observability/metrics.ts`); absent: counters are no-ops. */
+    analytics: AnalyticsEngineDataset | undefined;
+    /** The GatehouseError code `onError` rendered, for the request's log line. */
+    errorCode: ErrorCode | undefined;
   };
 }

@@ -77,7 +77,12 @@ function workerdChildren(): Set<number> {
 async function start(worker: WorkerOptions): Promise<{ mf: Miniflare; pid: number; url: URL }> {
   const before = workerdChildren();
   // Miniflare 5 takes its v4 option shape through this converter (what Wrangler 4 still speaks).
-  const mf = new Miniflare(convertV4MiniflareOptions({ host: "127.0.0.1", port: 0, ...worker } as Parameters<typeof convertV4MiniflareOptions>[0]));
+  // gatehouse logs one JSON line per request: the loops below would print thousands. The isolate
+  // still writes them (their CPU is measured); only their printing here is skipped.
+  const handleStructuredLogs = (log: { message: string }) => {
+    if (!log.message.includes('"event":"request"')) console.log(log.message);
+  };
+  const mf = new Miniflare(convertV4MiniflareOptions({ host: "127.0.0.1", port: 0, handleStructuredLogs, ...worker } as unknown as Parameters<typeof convertV4MiniflareOptions>[0]));
   const url = await mf.ready;
   const pid = [...workerdChildren()].find((p) => !before.has(p));
   if (pid === undefined) {

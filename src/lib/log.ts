@@ -1,16 +1,37 @@
 /**
- * Structured logs. Only what is passed explicitly is written: never an
- * error's message (a driver error can quote SQL values or a connection
- * string), never headers, cookies, tokens or request bodies.
+ * Structured logs: one JSON object per line. Only what is passed explicitly
+ * is written: never an error's message (a driver error can quote SQL values
+ * or a connection string), never headers, cookies, tokens or request bodies.
+ *
+ * Lines written while a request is being answered carry its `requestId`
+ * without any caller passing it: `app.ts` runs each request inside
+ * `withLogFields({ requestId })` (an AsyncLocalStorage scope, so code far from
+ * the request, such as the database client's retry, is covered too). The cron
+ * has no request and its lines have no id.
  */
-type Fields = Record<string, string | number | boolean | null | undefined>;
+import { AsyncLocalStorage } from "node:async_hooks";
+
+export type Fields = Record<string, string | number | boolean | null | undefined>;
+
+const scope = new AsyncLocalStorage<Fields>();
 
 /** @example log("warn", "rate_limited", { path: "/auth/token" }) */
 export function log(level: "info" | "warn" | "error", event: string, fields: Fields = {}): void {
-  const line = JSON.stringify({ level, event, ...fields });
+  const line = JSON.stringify({ level, event, ...scope.getStore(), ...fields });
   if (level === "error") console.error(line);
   else if (level === "warn") console.warn(line);
   else console.log(line);
+}
+
+/**
+ * Runs `fn` with `fields` added to every `log()` line written inside it,
+ * across awaits.
+ *
+ * @example
+ * app.use((c, next) => withLogFields({ requestId: c.var.request.requestId }, next));
+ */
+export function withLogFields<T>(fields: Fields, fn: () => T): T {
+  return scope.run(fields, fn);
 }
 
 /**

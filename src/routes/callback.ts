@@ -34,6 +34,7 @@ import { readCookie, serializeCookie } from "../lib/cookies";
 import { seal, sha256Hex } from "../lib/crypto";
 import { describeError, log } from "../lib/log";
 import { storedProfile } from "../lib/profile";
+import { count } from "../observability/metrics";
 import type { ProviderTokenSet, SignInProvider } from "../providers";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
 import { deriveSignInRefreshToken, type MintedRefreshToken } from "../sessions/refresh-token";
@@ -139,6 +140,7 @@ async function completeSignIn(
   }
 
   log("info", "signed_in", { provider: provider.id, path: result.path });
+  count(c, { event: "signin", provider: provider.id });
   if (prepared) log("info", "pages_connected", { provider: provider.id, pages: prepared.connect.pages.length, capped: prepared.capped });
   await setSessionCookies(c, {
     userId: result.userId,

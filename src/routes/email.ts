@@ -31,6 +31,7 @@ import { mailerFor, MailError } from "../mail";
 import type { SendEmailBinding } from "../mail/cloudflare";
 import { signInMessage } from "../mail/signin-message";
 import { limitBody, requireTrustedOrigin } from "../middleware/csrf";
+import { count } from "../observability/metrics";
 import { EmailCodePage, EmailStartPage } from "../pages/email";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
 import { deriveSignInRefreshToken } from "../sessions/refresh-token";
@@ -154,6 +155,7 @@ export const email = new Hono<AppEnv>()
       throw new GatehouseError("AccessDenied", "This account is disabled.");
     }
     log("info", "signed_in", { provider: EMAIL_PROVIDER, path: result.path });
+    count(c, { event: "signin", provider: EMAIL_PROVIDER });
     await setSessionCookies(c, { userId: result.userId, sessionId: result.sessionId, refreshToken: refresh.token, now, profile: result.profile });
     c.header("Set-Cookie", serializeCookie(EMAIL_COOKIE, "", 0), { append: true });
     c.header("Cache-Control", "no-store");

@@ -16,6 +16,7 @@ import { GatehouseError } from "../error";
 import { describeError, log } from "../lib/log";
 import { limitBody, methodNotAllowed } from "../middleware/csrf";
 import { rateLimit } from "../middleware/rate-limit";
+import { count } from "../observability/metrics";
 import { s256Challenge } from "../oauth/pkce";
 import { clientAuthentication, formFields, parseTokenRequest, type ClientCredentials, type TokenError } from "../oauth/token-request";
 import { newSessionFor } from "../sessions/browser-session";
@@ -178,14 +179,18 @@ export const oauthToken = new Hono<AppEnv>()
       case "invalid_client":
         return oauthError(c, { error: "invalid_client", description: "client authentication failed" });
       case "rejected":
+        count(c, { event: "refresh", provider: "oauth", code: "rejected" });
         return oauthError(c, { error: "invalid_grant", description: "the refresh token is invalid, revoked, expired, or another client's" });
       case "wrong_resource":
+        count(c, { event: "refresh", provider: "oauth", code: "wrong_resource" });
         return oauthError(c, { error: "invalid_target", description: "a refresh token keeps the resource it was issued for" });
       case "reused":
         log("warn", "oauth_refresh_token_reused", { clientId: client.clientId });
+        count(c, { event: "refresh", provider: "oauth", code: "reuse_detected" });
         await denyFamily(c, result.familyId);
         return oauthError(c, { error: "invalid_grant", description: "the refresh token was already used; the grant is revoked" });
       case "refreshed": {
+        count(c, { event: "refresh", provider: "oauth", code: result.refresh.outcome });
         // RFC 6749 §6: a narrower scope may be asked for, never a wider one.
         const scopes = request.scopes === null ? result.scopes : result.scopes.filter((s) => request.scopes!.includes(s));
         return tokenResponse(c, {

@@ -16,6 +16,7 @@ import { clearSessionCookies, setSessionCookies, setSessionJwtCookie } from "./b
 import { familyForRotation, hashSecret, mintRotatedSecret, parseRefreshToken, refreshTokenValue } from "./refresh-token";
 import { denySessionIds } from "./revoke";
 import { enforceRateLimit } from "../lib/rate-limit";
+import { count } from "../observability/metrics";
 
 export interface ResolvedSession {
   userId: string;
@@ -113,16 +114,19 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
   });
   switch (outcome.outcome) {
     case "rejected":
+      count(c, { event: "refresh", provider: "browser", code: "rejected" });
       clearSessionCookies(c);
       return null;
     case "reused":
       // A past token of the family came back (any generation, past the grace window): assume it was stolen.
       log("warn", "refresh_token_reused", { sessionId: outcome.sessionId });
+      count(c, { event: "refresh", provider: "browser", code: "reuse_detected" });
       clearSessionCookies(c);
       await denySessionIds(c, [outcome.sessionId]);
       return null;
     case "rotated":
     case "grace": {
+      count(c, { event: "refresh", provider: "browser", code: outcome.outcome });
       const base = { userId: outcome.userId, sessionId: outcome.sessionId, now, profile: outcome.profile, sessionExpiresAt: outcome.expiresAt };
       if (outcome.outcome === "rotated") {
         await setSessionCookies(c, { ...base, refreshToken: refreshTokenValue(outcome.sessionId, family.familySecret, next.secret) });
