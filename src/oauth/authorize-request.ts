@@ -9,7 +9,7 @@
  *      redirect URI is `fatal`; a scope or resource the client may not ask
  *      for is an OAuth error; otherwise the request is good.
  */
-import { isClientMetadataUrl } from "./client-metadata";
+import { isClientMetadataUrl, type ClientMetadataUrlOptions } from "./client-metadata";
 import type { ApplicationType } from "./redirect-uri";
 import { redirectUriMatches } from "./redirect-uri";
 import { isS256Challenge } from "./pkce";
@@ -92,12 +92,12 @@ const SINGLE = [
  * @example
  * const parsed = parseAuthorizationParams(new URL(c.req.url).searchParams, "https://auth.example.com/oauth/userinfo");
  */
-export function parseAuthorizationParams(params: URLSearchParams, defaultResource: string): ParsedAuthorization {
+export function parseAuthorizationParams(params: URLSearchParams, defaultResource: string, metadataUrls: ClientMetadataUrlOptions = {}): ParsedAuthorization {
   const clientIds = params.getAll("client_id");
   const redirectUris = params.getAll("redirect_uri");
   const clientId = clientIds[0];
   const redirectUri = redirectUris[0];
-  if (clientIds.length !== 1 || clientId === undefined || !(UUID.test(clientId) || isClientMetadataUrl(clientId))) return { kind: "fatal", reason: "client_id is missing, repeated or unknown" };
+  if (clientIds.length !== 1 || clientId === undefined || !(UUID.test(clientId) || isClientMetadataUrl(clientId, metadataUrls))) return { kind: "fatal", reason: "client_id is missing, repeated or unknown" };
   if (redirectUris.length !== 1 || redirectUri === undefined || redirectUri.length > 512) {
     return { kind: "fatal", reason: "redirect_uri is missing, repeated or too long" };
   }
