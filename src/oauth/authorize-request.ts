@@ -30,6 +30,12 @@ export interface ClientView {
   orgName: string | null;
   /** A Client ID Metadata Document client's URL (its `client_id`); null for a registered client. */
   metadataUrl: string | null;
+  /**
+   * Registered by itself at `POST /oauth/register` (RFC 7591): its scope list
+   * is what it declared, so it bounds nothing (anyone may register any) and
+   * a step-up beyond it is allowed; the consent page names every new scope.
+   */
+  dynamic: boolean;
 }
 
 export type Prompt = "none" | "login" | "consent";
@@ -174,7 +180,7 @@ export function checkAgainstClient(
   }
   if (!parsed.result.ok) return { kind: "error", error: parsed.result.error };
   const request = parsed.result.request;
-  const notAllowed = request.scopes.filter((s) => !client.scopes.includes(s));
+  const notAllowed = client.dynamic ? [] : request.scopes.filter((s) => !client.scopes.includes(s));
   if (notAllowed.length > 0) return { kind: "error", error: { error: "invalid_scope", description: "the client may not ask for some of these scopes" } };
   if (!resourceAllowed(client, request.resource, defaultResource)) {
     return { kind: "error", error: { error: "invalid_target", description: "the resource is not registered for this client" } };
