@@ -149,6 +149,8 @@ async function consentInBrowser(url: URL, state: string): Promise<{ code: string
   }
   const back = new URL(page.url());
   expect(back.searchParams.get("state")).toBe(state);
+  // RFC 9207 (a MUST for clients in MCP 2026-07-28): the response names its issuer.
+  expect(back.searchParams.get("iss")).toBe(stack.authUrl);
   const code = back.searchParams.get("code");
   expect(code, back.href).toBeTruthy();
   return { code: code!, consent };
