@@ -4,6 +4,7 @@
  *   neon-local (PGlite under .data/) → migrations → local OpenID provider
  *   → wrangler dev (local KV) with a generated env file
  *   → the example API (examples/api) and the example SPA (examples/spa)
+ *   → the example MCP server (examples/mcp), a protected resource MCP clients sign in to
  *   → a mail catcher (maildev: SMTP + web UI) that receives every sign-in email
  *
  * Prints every URL and what to do; Ctrl-C stops everything it started.
@@ -16,16 +17,22 @@
  *
  * Ports and the data directory can be overridden (the browser tests run a
  * second stack next to yours): GATEHOUSE_PORT, GATEHOUSE_OIDC_PORT,
- * GATEHOUSE_NEON_PORT, GATEHOUSE_SPA_PORT, GATEHOUSE_API_PORT, GATEHOUSE_WEBAPP_PORT,
+ * GATEHOUSE_NEON_PORT, GATEHOUSE_SPA_PORT, GATEHOUSE_API_PORT, GATEHOUSE_MCP_PORT, GATEHOUSE_WEBAPP_PORT,
  * GATEHOUSE_INSPECTOR_PORT, GATEHOUSE_MAIL_SMTP_PORT, GATEHOUSE_MAIL_WEB_PORT, GATEHOUSE_DATA_DIR. GATEHOUSE_PG_URL=postgres://…
  * puts neon-local in front of that real Postgres instead of PGlite (used by
  * `npm run bench -- --pg`); migrations are applied to it.
+ *
+ * Dynamic client registration is open here (most MCP clients still register
+ * that way); GATEHOUSE_DYNAMIC_REGISTRATION=off turns it off. Client ID
+ * Metadata Documents work too, also on http://127.0.0.1 or localhost
+ * (GATEHOUSE_DEVELOPMENT).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startExampleApi } from "../examples/api/server.ts";
+import { startExampleMcp } from "../examples/mcp/server.ts";
 import { startExampleSpa } from "../examples/spa/server.ts";
 import { startExampleWebApp } from "../examples/webapp/server.ts";
 import { ensureDevWebAppClient } from "./lib/dev-client.ts";
@@ -42,6 +49,8 @@ const OIDC_PORT = Number(process.env.GATEHOUSE_OIDC_PORT ?? 9010);
 const NEON_PORT = Number(process.env.GATEHOUSE_NEON_PORT ?? 4444);
 const SPA_PORT = Number(process.env.GATEHOUSE_SPA_PORT ?? 5173);
 const API_PORT = Number(process.env.GATEHOUSE_API_PORT ?? 8788);
+const MCP_PORT = Number(process.env.GATEHOUSE_MCP_PORT ?? 8789);
+const DYNAMIC_REGISTRATION = process.env.GATEHOUSE_DYNAMIC_REGISTRATION ?? "open";
 const WEBAPP_PORT = Number(process.env.GATEHOUSE_WEBAPP_PORT ?? 5174);
 const INSPECTOR_PORT = Number(process.env.GATEHOUSE_INSPECTOR_PORT ?? 9229);
 const MAIL_SMTP_PORT = Number(process.env.GATEHOUSE_MAIL_SMTP_PORT ?? 1025);
@@ -51,6 +60,8 @@ const AUTH_URL = `http://localhost:${WORKER_PORT}`;
 // localhost on different ports: same-site with the worker, so SameSite=Lax cookies reach /auth/token (docs/deploy.md).
 const SPA_URL = `http://localhost:${SPA_PORT}`;
 const API_URL = `http://localhost:${API_PORT}`;
+// The MCP endpoint is the resource (RFC 8707) MCP clients ask tokens for: listed in ALLOWED_AUDIENCES.
+const MCP_URL = `http://localhost:${MCP_PORT}/mcp`;
 // 127.0.0.1, not localhost: another site than the worker, as a third-party app would be.
 const WEBAPP_URL = `http://127.0.0.1:${WEBAPP_PORT}`;
 
@@ -101,6 +112,7 @@ async function main(): Promise<void> {
     { port: NEON_PORT, variable: "GATEHOUSE_NEON_PORT", what: "neon-local" },
     { port: SPA_PORT, variable: "GATEHOUSE_SPA_PORT", what: "the example SPA" },
     { port: API_PORT, variable: "GATEHOUSE_API_PORT", what: "the example API" },
+    { port: MCP_PORT, variable: "GATEHOUSE_MCP_PORT", what: "the example MCP server" },
     { port: WEBAPP_PORT, variable: "GATEHOUSE_WEBAPP_PORT", what: "the example web app" },
     { port: MAIL_SMTP_PORT, variable: "GATEHOUSE_MAIL_SMTP_PORT", what: "the mail catcher's SMTP server" },
     { port: MAIL_WEB_PORT, variable: "GATEHOUSE_MAIL_WEB_PORT", what: "the mail catcher's web UI" },
@@ -153,6 +165,8 @@ async function main(): Promise<void> {
 
   const api = await startExampleApi({ port: API_PORT, authUrl: AUTH_URL, audience: API_URL, spaOrigin: SPA_URL });
   stops.push(() => api.close());
+  const mcp = await startExampleMcp({ port: MCP_PORT, authUrl: AUTH_URL, resource: MCP_URL });
+  stops.push(() => mcp.close());
   const spa = await startExampleSpa({ port: SPA_PORT, authUrl: AUTH_URL, apiUrl: API_URL });
   stops.push(() => spa.close());
   const webappClientId = await ensureDevWebAppClient({
@@ -185,7 +199,8 @@ async function main(): Promise<void> {
       TOKEN_ENCRYPTION_KEY: secrets.encryptionKey,
       ALLOWED_ORIGINS: SPA_URL,
       ALLOWED_REDIRECT_ORIGINS: SPA_URL,
-      ALLOWED_AUDIENCES: API_URL,
+      ALLOWED_AUDIENCES: `${API_URL},${MCP_URL}`,
+      OAUTH_DYNAMIC_REGISTRATION: DYNAMIC_REGISTRATION,
       OIDC_PROVIDERS: "local",
       OIDC_LOCAL_NAME: "Local",
       OIDC_LOCAL_ISSUER: oidc.issuer,
@@ -216,6 +231,7 @@ async function main(): Promise<void> {
       announced = true;
       console.log(`worker     ${AUTH_URL} (wrangler dev, local KV)`);
       console.log(`API        ${API_URL} (examples/api: GET /hello with a Bearer token)`);
+      console.log(`MCP        ${MCP_URL} (examples/mcp: Streamable HTTP, tools notes_list and notes_add; point an MCP client at it)`);
       console.log(`SPA        ${SPA_URL} (examples/spa)`);
       console.log(`web app    ${WEBAPP_URL} (examples/webapp: an OAuth client of gatehouse on another site, via the consent page)`);
       console.log("");

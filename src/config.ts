@@ -64,6 +64,12 @@ export interface Config {
   dynamicRegistration: "off" | "open";
   /** Email codes and links (`/auth/email`); `null` when EMAIL_SIGNIN is unset (docs/email.md). */
   email: EmailConfig | null;
+  /**
+   * GATEHOUSE_DEVELOPMENT=true: besides http://localhost origins and
+   * neon-local, Client ID Metadata Documents may be served over http on a
+   * loopback host (docs/oauth-server.md). False in production.
+   */
+  development: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -178,6 +184,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     serviceClients,
     dynamicRegistration: dynamicRegistration === "open" ? "open" : "off",
     email,
+    development: r.development,
   };
   return { ok: true, config: deepFreeze(config) };
 }

@@ -35,6 +35,14 @@ export interface ProtectedResourceOptions {
   scopesSupported?: string[];
   /** Scopes every request needs (checked by `authenticate` before its own). */
   requiredScopes?: string[];
+  /**
+   * Scopes named in the 401 challenge (`scope="…"`), what a client without a
+   * valid token should ask for first. MCP clients take them before
+   * `scopes_supported` (which would ask for everything at once), so an MCP
+   * server lists its everyday scopes here (and `offline_access` for a refresh
+   * token) and leaves the rest to step-up. Default: no `scope` in a 401.
+   */
+  challengeScopes?: string[];
   /** Human-readable name (`resource_name`). */
   resourceName?: string;
   /** A page for developers (`resource_documentation`). */
@@ -108,7 +116,7 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
   const resource = checkedResource(options.resource);
   const issuer = new URL(options.issuer).origin;
   if (options.issuer.replace(/\/$/, "") !== issuer) throw new TypeError("issuer must be an origin such as https://auth.example.com");
-  for (const scope of [...(options.scopesSupported ?? []), ...(options.requiredScopes ?? [])]) {
+  for (const scope of [...(options.scopesSupported ?? []), ...(options.requiredScopes ?? []), ...(options.challengeScopes ?? [])]) {
     if (!SCOPE_TOKEN.test(scope)) throw new TypeError(`not a scope: ${JSON.stringify(scope)}`);
   }
   const metadataUrl = protectedResourceMetadataUrl(resource);
@@ -131,6 +139,7 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
     ...(options.documentationUrl ? { resource_documentation: options.documentationUrl } : {}),
   });
   const refuse = refusal(metadataUrl);
+  const challenge = options.challengeScopes && options.challengeScopes.length > 0 ? [...options.challengeScopes] : undefined;
   return {
     metadataUrl,
     metadataPath,
@@ -140,13 +149,13 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
         headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*" },
       }),
     async authenticate(authorization, requiredScopes = []) {
-      if (authorization === null || authorization === undefined || authorization === "") return refuse(401, null, "missing_token", "A Bearer access token is required.");
+      if (authorization === null || authorization === undefined || authorization === "") return refuse(401, null, "missing_token", "A Bearer access token is required.", challenge);
       const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization);
-      if (!match) return refuse(401, "invalid_request", "bad_authorization_header", "The Authorization header is not a Bearer token.");
+      if (!match) return refuse(401, "invalid_request", "bad_authorization_header", "The Authorization header is not a Bearer token.", challenge);
       const verified = await verifyAccessToken(match[1], verifyOptions);
       if (!verified.ok) {
         if (verified.error === "jwks_unavailable") return refuse(503, "temporarily_unavailable", verified.error, "The authorization server's keys could not be loaded.");
-        return refuse(401, "invalid_token", verified.error, "The access token is invalid, expired, or not issued for this resource.");
+        return refuse(401, "invalid_token", verified.error, "The access token is invalid, expired, or not issued for this resource.", challenge);
       }
       const scopes = typeof verified.claims.scope === "string" ? verified.claims.scope.split(" ").filter((s) => s !== "") : [];
       const needed = [...new Set([...(options.requiredScopes ?? []), ...requiredScopes])];

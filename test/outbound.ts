@@ -5,6 +5,7 @@
  * everything else (neon-local, the local OpenID provider on 127.0.0.1)
  * goes out with Node's fetch. Production code keeps the real URLs.
  */
+import { CLIENT_METADATA_LOOPBACK_HOST } from "./fakes/client-metadata.ts";
 import { FAKE_HOSTS, handleFakeRequest } from "./fakes/index.ts";
 
 /**
@@ -13,7 +14,7 @@ import { FAKE_HOSTS, handleFakeRequest } from "./fakes/index.ts";
  */
 export async function outboundService(request: Request): Promise<Response> {
   const url = new URL(request.url);
-  if (FAKE_HOSTS.has(url.hostname)) return handleFakeRequest(request);
+  if (FAKE_HOSTS.has(url.hostname) || url.host === CLIENT_METADATA_LOOPBACK_HOST) return handleFakeRequest(request);
   if (url.hostname !== "localhost" && url.hostname !== "127.0.0.1" && url.hostname !== "[::1]") {
     // A test must never reach the internet; a loud 599 beats a flaky real call.
     return new Response(`test/outbound.ts: no fake for ${url.hostname}`, { status: 599 });

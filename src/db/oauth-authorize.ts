@@ -101,7 +101,7 @@ export async function authorizeStatement(
     WITH ${clientSource(clientId, input.document ?? null)},
     client AS (
       SELECT c.id, c.name, c.type, c.application_type, c.redirect_uris, c.scopes, c.resources, c.first_party,
-             c.disabled_at IS NOT NULL AS disabled, o.name AS org_name, c.metadata_url
+             c.disabled_at IS NOT NULL AS disabled, o.name AS org_name, c.metadata_url, c.dynamic
       FROM source c LEFT JOIN organizations o ON o.id = c.org_id
     ),
     sess AS (${sessionCte}),
@@ -174,7 +174,7 @@ function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL
       WHERE NOT client.disabled
         AND client.redirect_uris && ${textArray(issue.redirectKeys)}
         AND (${issue.redirectUri} = ANY(client.redirect_uris) OR client.application_type = 'native')
-        AND ${scopes} <@ client.scopes
+        AND (client.dynamic OR ${scopes} <@ client.scopes)
         AND (${issue.resource} = ${issue.defaultResource} OR ${issue.resource} = ANY(client.resources))
         AND ${fresh} AND ${consentOk} AND ${orgOk}
     ),
@@ -213,6 +213,7 @@ export function clientViewOf(row: Record<string, unknown>): ClientView {
     disabled: row.disabled === true,
     orgName: typeof row.org_name === "string" ? row.org_name : null,
     metadataUrl: typeof row.metadata_url === "string" ? row.metadata_url : null,
+    dynamic: row.dynamic === true,
   };
 }
 

@@ -9,7 +9,7 @@
  *      redirect URI is `fatal`; a scope or resource the client may not ask
  *      for is an OAuth error; otherwise the request is good.
  */
-import { isClientMetadataUrl } from "./client-metadata";
+import { isClientMetadataUrl, type ClientMetadataUrlOptions } from "./client-metadata";
 import type { ApplicationType } from "./redirect-uri";
 import { redirectUriMatches } from "./redirect-uri";
 import { isS256Challenge } from "./pkce";
@@ -30,6 +30,12 @@ export interface ClientView {
   orgName: string | null;
   /** A Client ID Metadata Document client's URL (its `client_id`); null for a registered client. */
   metadataUrl: string | null;
+  /**
+   * Registered by itself at `POST /oauth/register` (RFC 7591): its scope list
+   * is what it declared, so it bounds nothing (anyone may register any) and
+   * a step-up beyond it is allowed; the consent page names every new scope.
+   */
+  dynamic: boolean;
 }
 
 export type Prompt = "none" | "login" | "consent";
@@ -92,12 +98,12 @@ const SINGLE = [
  * @example
  * const parsed = parseAuthorizationParams(new URL(c.req.url).searchParams, "https://auth.example.com/oauth/userinfo");
  */
-export function parseAuthorizationParams(params: URLSearchParams, defaultResource: string): ParsedAuthorization {
+export function parseAuthorizationParams(params: URLSearchParams, defaultResource: string, metadataUrls: ClientMetadataUrlOptions = {}): ParsedAuthorization {
   const clientIds = params.getAll("client_id");
   const redirectUris = params.getAll("redirect_uri");
   const clientId = clientIds[0];
   const redirectUri = redirectUris[0];
-  if (clientIds.length !== 1 || clientId === undefined || !(UUID.test(clientId) || isClientMetadataUrl(clientId))) return { kind: "fatal", reason: "client_id is missing, repeated or unknown" };
+  if (clientIds.length !== 1 || clientId === undefined || !(UUID.test(clientId) || isClientMetadataUrl(clientId, metadataUrls))) return { kind: "fatal", reason: "client_id is missing, repeated or unknown" };
   if (redirectUris.length !== 1 || redirectUri === undefined || redirectUri.length > 512) {
     return { kind: "fatal", reason: "redirect_uri is missing, repeated or too long" };
   }
@@ -174,7 +180,7 @@ export function checkAgainstClient(
   }
   if (!parsed.result.ok) return { kind: "error", error: parsed.result.error };
   const request = parsed.result.request;
-  const notAllowed = request.scopes.filter((s) => !client.scopes.includes(s));
+  const notAllowed = client.dynamic ? [] : request.scopes.filter((s) => !client.scopes.includes(s));
   if (notAllowed.length > 0) return { kind: "error", error: { error: "invalid_scope", description: "the client may not ask for some of these scopes" } };
   if (!resourceAllowed(client, request.resource, defaultResource)) {
     return { kind: "error", error: { error: "invalid_target", description: "the resource is not registered for this client" } };

@@ -30,17 +30,34 @@ export const CLIENT_METADATA_CACHE = { min: 60, max: 86_400, fallback: 300 } as 
 
 const NAME = /^[^\p{Cc}\p{Cf}]{1,100}$/u;
 
+/** Options of {@link isClientMetadataUrl}. */
+export interface ClientMetadataUrlOptions {
+  /**
+   * Also accept `http://` on a loopback host (127.0.0.1, localhost, [::1]),
+   * any port: GATEHOUSE_DEVELOPMENT=true only (local MCP clients and the
+   * browser tests serve their documents there). Never in production.
+   */
+  httpLoopback?: boolean;
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
 /**
  * Whether `clientId` is a Client ID Metadata Document URL: https, a DNS
  * name (not an IP literal or `localhost`), a path other than `/`, no fragment, credentials or dot segments, at most 512
- * characters. Anything else is an ordinary (registered) client id.
+ * characters. Anything else is an ordinary (registered) client id. With
+ * `httpLoopback` (development), `http://127.0.0.1:<port>/…`,
+ * `http://localhost:<port>/…` and `http://[::1]:<port>/…` are accepted too.
  *
  * @example
  * isClientMetadataUrl("https://app.example.com/oauth/client.json"); // true
  * isClientMetadataUrl("https://app.example.com");                   // false
+ * isClientMetadataUrl("http://127.0.0.1:4000/client.json");         // false
+ * isClientMetadataUrl("http://127.0.0.1:4000/client.json", { httpLoopback: true }); // true
  */
-export function isClientMetadataUrl(clientId: string): boolean {
-  if (clientId.length > MAX_CLIENT_ID_URL_LENGTH || !clientId.startsWith("https://")) return false;
+export function isClientMetadataUrl(clientId: string, options: ClientMetadataUrlOptions = {}): boolean {
+  const http = options.httpLoopback === true && clientId.startsWith("http://");
+  if (clientId.length > MAX_CLIENT_ID_URL_LENGTH || !(clientId.startsWith("https://") || http)) return false;
   if (/[\s\\#\x00-\x1f\x7f-\uffff]/.test(clientId)) return false;
   let url: URL;
   try {
@@ -49,8 +66,12 @@ export function isClientMetadataUrl(clientId: string): boolean {
     return false;
   }
   if (url.username !== "" || url.password !== "" || url.pathname === "/" || url.href !== clientId) return false;
-  // A public DNS name: no IP literal, no single-label host such as localhost.
-  if (url.hostname.startsWith("[") || /^[\d.]+$/.test(url.hostname) || !url.hostname.includes(".")) return false;
+  if (http) {
+    if (!LOOPBACK_HOSTS.has(url.hostname)) return false;
+  } else if (url.hostname.startsWith("[") || /^[\d.]+$/.test(url.hostname) || !url.hostname.includes(".")) {
+    // A public DNS name: no IP literal, no single-label host such as localhost.
+    return false;
+  }
   return !clientId.slice(url.origin.length).split(/[/?]/).some((segment) => segment === "." || segment === "..");
 }
 

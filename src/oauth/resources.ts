@@ -29,7 +29,9 @@ export function gatehouseApiResource(authUrl: URL): string {
  */
 export function isOAuthClientToken(claims: { client_id?: unknown }): boolean {
   // A Client ID Metadata Document client's id is an https URL with a path; an SPA's is a bare origin.
-  return typeof claims.client_id === "string" && (UUID.test(claims.client_id) || isClientMetadataUrl(claims.client_id));
+  // Development's http loopback documents count too, whatever the configuration: recognizing more
+  // tokens as an OAuth client's only ever refuses more at gatehouse's own API.
+  return typeof claims.client_id === "string" && (UUID.test(claims.client_id) || isClientMetadataUrl(claims.client_id, { httpLoopback: true }));
 }
 
 /**

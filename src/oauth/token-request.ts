@@ -4,7 +4,7 @@
  * `client_secret_post`, or none for public clients) and the grant's
  * parameters. Results are tagged; nothing here throws on bad input.
  */
-import { isClientMetadataUrl } from "./client-metadata";
+import { isClientMetadataUrl, type ClientMetadataUrlOptions } from "./client-metadata";
 import { isResourceUri } from "./authorize-request";
 import { parseScope } from "./scopes";
 
@@ -62,7 +62,7 @@ export function formFields(form: URLSearchParams): Map<string, string> | null {
  * @example
  * clientAuthentication("Basic " + btoa("id:secret"), fields);
  */
-export function clientAuthentication(authorization: string | undefined, fields: Map<string, string>): ClientAuthResult {
+export function clientAuthentication(authorization: string | undefined, fields: Map<string, string>, metadataUrls: ClientMetadataUrlOptions = {}): ClientAuthResult {
   const bodyId = fields.get("client_id");
   const bodySecret = fields.get("client_secret");
   if (authorization !== undefined) {
@@ -75,7 +75,7 @@ export function clientAuthentication(authorization: string | undefined, fields: 
   }
   if (bodyId === undefined) return { ok: false, basic: false, error: { error: "invalid_client", description: "client_id is required" } };
   // A Client ID Metadata Document client (its URL as client_id) is public: no secret.
-  if (!UUID.test(bodyId) && !(bodySecret === undefined && isClientMetadataUrl(bodyId))) return { ok: false, basic: false, error: { error: "invalid_client", description: "unknown client" } };
+  if (!UUID.test(bodyId) && !(bodySecret === undefined && isClientMetadataUrl(bodyId, metadataUrls))) return { ok: false, basic: false, error: { error: "invalid_client", description: "unknown client" } };
   if (bodySecret !== undefined) {
     if (bodySecret.length === 0 || bodySecret.length > 256) return { ok: false, basic: false, error: { error: "invalid_client", description: "malformed client_secret" } };
     return { ok: true, client: { clientId: bodyId, secret: bodySecret, method: "client_secret_post" } };

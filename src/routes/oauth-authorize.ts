@@ -54,7 +54,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
   .get("/authorize", async (c) => {
     const config = c.var.config;
     const url = new URL(c.req.url);
-    const parsed = parseAuthorizationParams(url.searchParams, defaultResource(config));
+    const parsed = parseAuthorizationParams(url.searchParams, defaultResource(config), { httpLoopback: config.development });
     if (parsed.kind === "fatal") throw requestInvalid(parsed.reason);
     const session = await resolveSession(c);
     const request = parsed.result.ok ? parsed.result.request : null;
@@ -112,7 +112,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
     });
     if (!bound) throw new GatehouseError("Forbidden", "This consent form is not for this sign-in or has expired.");
     // The token proves this exact request passed every check when the page was shown.
-    const parsed = parseAuthorizationParams(new URLSearchParams(query), defaultResource(config));
+    const parsed = parseAuthorizationParams(new URLSearchParams(query), defaultResource(config), { httpLoopback: config.development });
     if (parsed.kind === "fatal" || !parsed.result.ok) throw requestInvalid("the consent form's request is not valid");
     const req = parsed.result.request;
     if (decision === "deny") {
@@ -162,7 +162,7 @@ async function codeToIssue(c: Context<AppEnv>, req: AuthorizationRequest, code: 
  * database work. Null for a registered client.
  */
 async function metadataClient(c: Context<AppEnv>, clientId: string, requestedScopes: readonly string[]): Promise<MetadataClientRow | null> {
-  if (!isClientMetadataUrl(clientId)) return null;
+  if (!isClientMetadataUrl(clientId, { httpLoopback: c.var.config.development })) return null;
   const doc = await lookUpClientMetadata(c.var.kv, clientId);
   if (!doc.ok) throw requestInvalid(doc.problem);
   return { ...doc.value, scopes: allowedScopes(doc.value, requestedScopes), resources: c.var.config.allowedAudiences };

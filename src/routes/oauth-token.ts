@@ -113,7 +113,7 @@ export const oauthToken = new Hono<AppEnv>()
   .post("/token", limitBody(MAX_BODY), async (c) => {
     const fields = await readForm(c);
     if (!(fields instanceof Map)) return oauthError(c, fields);
-    const auth = clientAuthentication(c.req.header("authorization"), fields);
+    const auth = clientAuthentication(c.req.header("authorization"), fields, { httpLoopback: c.var.config.development });
     if (!auth.ok) return oauthError(c, auth.error);
     const parsed = parseTokenRequest(fields);
     if (!parsed.ok) return oauthError(c, parsed.error);
@@ -212,7 +212,7 @@ export const oauthToken = new Hono<AppEnv>()
   .post("/revoke", limitBody(MAX_BODY), async (c) => {
     const fields = await readForm(c);
     if (!(fields instanceof Map)) return oauthError(c, fields);
-    const auth = clientAuthentication(c.req.header("authorization"), fields);
+    const auth = clientAuthentication(c.req.header("authorization"), fields, { httpLoopback: c.var.config.development });
     if (!auth.ok) return oauthError(c, auth.error);
     const token = fields.get("token");
     if (!token) return oauthError(c, { error: "invalid_request", description: "token is required" });

@@ -18,6 +18,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(`Chromium not found at ${CHROMIUM_PATH}. The browser tests never skip: install it with \`apt-get install chromium\` (or set CHROMIUM_PATH).`);
   }
   const stack = await startStack();
-  project.provide("stack", { authUrl: stack.authUrl, spaUrl: stack.spaUrl, apiUrl: stack.apiUrl, oidcUrl: stack.oidcUrl, webappUrl: stack.webappUrl, mailUrl: stack.mailUrl });
+  project.provide("stack", { authUrl: stack.authUrl, spaUrl: stack.spaUrl, apiUrl: stack.apiUrl, mcpUrl: stack.mcpUrl, oidcUrl: stack.oidcUrl, webappUrl: stack.webappUrl, mailUrl: stack.mailUrl });
   return () => stack.stop();
 }

@@ -14,6 +14,8 @@ export interface StackUrls {
   authUrl: string;
   spaUrl: string;
   apiUrl: string;
+  /** The example MCP server's endpoint (examples/mcp), a resource in ALLOWED_AUDIENCES. */
+  mcpUrl: string;
   oidcUrl: string;
   /** The example web app (examples/webapp), an OAuth client on another site (127.0.0.1). */
   webappUrl: string;
@@ -69,7 +71,7 @@ async function waitUntilOk(url: string, child: ChildProcess, output: () => strin
  * await stack.stop();
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const [worker, oidc, neon, spa, api, inspector, webapp, mailSmtp, mailWeb] = await Promise.all(Array.from({ length: 9 }, freePort));
+  const [worker, oidc, neon, spa, api, inspector, webapp, mailSmtp, mailWeb, mcp] = await Promise.all(Array.from({ length: 10 }, freePort));
   const dataDir = mkdtempSync(join(tmpdir(), "gatehouse-e2e-"));
   let log = "";
   const child = spawn(process.execPath, ["--import", "tsx", join(root, "scripts/dev.ts")], {
@@ -84,6 +86,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       GATEHOUSE_NEON_PORT: String(neon),
       GATEHOUSE_SPA_PORT: String(spa),
       GATEHOUSE_API_PORT: String(api),
+      GATEHOUSE_MCP_PORT: String(mcp),
       GATEHOUSE_INSPECTOR_PORT: String(inspector),
       GATEHOUSE_WEBAPP_PORT: String(webapp),
       GATEHOUSE_MAIL_SMTP_PORT: String(mailSmtp),
@@ -101,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     authUrl: `http://localhost:${worker}`,
     spaUrl: `http://localhost:${spa}`,
     apiUrl: `http://localhost:${api}`,
+    mcpUrl: `http://localhost:${mcp}/mcp`,
     oidcUrl: `http://localhost:${oidc}`,
     webappUrl: `http://127.0.0.1:${webapp}`,
     mailUrl: `http://127.0.0.1:${mailWeb}`,
@@ -120,6 +124,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await waitUntilOk(`http://127.0.0.1:${worker}/health`, child, () => log, deadline);
     await waitUntilOk(`http://127.0.0.1:${spa}/config.json`, child, () => log, deadline);
     await waitUntilOk(`http://127.0.0.1:${api}/health`, child, () => log, deadline);
+    await waitUntilOk(`http://127.0.0.1:${mcp}/health`, child, () => log, deadline);
     await waitUntilOk(`http://127.0.0.1:${webapp}/health`, child, () => log, deadline);
   } catch (error) {
     await stop();

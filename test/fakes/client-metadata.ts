@@ -12,6 +12,12 @@ import { json } from "./flow.ts";
 
 /** Hosts whose documents tests publish here. */
 export const CLIENT_METADATA_HOSTS = ["cimd.test", "cimd-other.test"];
+/**
+ * A loopback origin served by this fake too (port 1: no local server listens
+ * there), for the development-only http loopback documents; test/outbound.ts
+ * routes it here instead of to the network.
+ */
+export const CLIENT_METADATA_LOOPBACK_HOST = "127.0.0.1:1";
 
 interface Published {
   status: number;
@@ -43,7 +49,7 @@ export async function clientMetadataControl(request: Request, url: URL): Promise
 
 /** The published answer for a document URL (404 when nothing is published there). */
 export async function clientMetadataFake(request: Request, url: URL): Promise<Response | undefined> {
-  if (!CLIENT_METADATA_HOSTS.includes(url.hostname)) return undefined;
+  if (!CLIENT_METADATA_HOSTS.includes(url.hostname) && url.host !== CLIENT_METADATA_LOOPBACK_HOST) return undefined;
   const key = url.href;
   calls.set(key, { count: (calls.get(key)?.count ?? 0) + 1, lastHeaders: Object.fromEntries(request.headers) });
   const p = published.get(key);

@@ -13,6 +13,7 @@ import * as oauth from "oauth4webapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isOAuthClientToken } from "../../src/oauth/resources";
 import { cacheSeconds, isClientMetadataUrl } from "../../src/oauth/client-metadata";
+import { call, scopedEnv } from "../helpers/app";
 import { rawSql } from "../helpers/neon-local";
 import { callWorker, createTestUser, resetRoundTrips, roundTrips, signInAs, type TestSession } from "../helpers/sessions";
 import { authorizationUrl, codeExchange, codeFor, consentForm, createClient, discover, ISSUER, postConsent, tokenRequest, type TestClient } from "./helpers";
@@ -44,6 +45,15 @@ async function rowsFor(url: string): Promise<number> {
   return row!.n;
 }
 
+/** Everything a refresh could write for this user: the sessions rows (a fingerprint) and the audit rows (a count). */
+async function userRows(userId: string): Promise<{ sessions: string; audit: number }> {
+  const [row] = await rawSql<{ sessions: string; audit: number }>(
+    "SELECT (SELECT md5(coalesce(string_agg(s::text, '|' ORDER BY s.id), '')) FROM sessions s WHERE s.user_id = $1) AS sessions, (SELECT count(*)::int FROM audit_events WHERE actor_id = $1::text) AS audit",
+    [userId],
+  );
+  return row!;
+}
+
 let as: oauth.AuthorizationServer;
 let browser: TestSession;
 
@@ -71,6 +81,18 @@ describe("Client ID Metadata Documents", () => {
     // A metadata-document client's token is an OAuth client's token (never mistaken for an SPA's origin).
     expect(isOAuthClientToken({ client_id: "https://app.example.com/client.json" })).toBe(true);
     expect(isOAuthClientToken({ client_id: "https://app.example.com" })).toBe(false);
+  });
+
+  it("http documents on a loopback host only with GATEHOUSE_DEVELOPMENT (local MCP clients), never elsewhere", () => {
+    for (const yes of ["http://127.0.0.1:4000/client.json", "http://localhost:4000/oauth/client", "http://[::1]:4000/c"]) {
+      expect(isClientMetadataUrl(yes)).toBe(false);
+      expect(isClientMetadataUrl(yes, { httpLoopback: true })).toBe(true);
+    }
+    for (const no of ["http://app.example.com/client.json", "http://127.0.0.2/c", "http://app.localhost/c", "http://127.0.0.1:4000/", "http://u:p@127.0.0.1/c", "http://127.0.0.1/a/../c", "http://10.0.0.1/c"]) {
+      expect(isClientMetadataUrl(no, { httpLoopback: true })).toBe(false);
+    }
+    // Recognized as an OAuth client's token whatever the configuration (stricter at gatehouse's own API).
+    expect(isOAuthClientToken({ client_id: "http://127.0.0.1:4000/client.json" })).toBe(true);
   });
 
   it("runs the whole flow with the URL as client_id: consent shows the document's host, exchange and refresh are one round trip each", async () => {
@@ -102,11 +124,15 @@ describe("Client ID Metadata Documents", () => {
 
     // Another client cannot use the refresh token: neither a registered one nor another document URL.
     const other = await createClient({ type: "public" });
+    const before = await userRows(claims.sub as string);
     for (const clientId of [other.clientId, `https://cimd.test/clients/${crypto.randomUUID()}.json`]) {
       const stolen = await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: clientId });
       expect(stolen.status).toBeGreaterThanOrEqual(400);
       expect(((await stolen.json()) as { error: string }).error).toMatch(/invalid_grant|invalid_client/);
+      expect(stolen.headers.get("set-cookie")).toBeNull();
     }
+    // Nothing written: the family's session rows (not rotated, not revoked) and the audit trail are as they were.
+    expect(await userRows(claims.sub as string)).toEqual(before);
     await resetRoundTrips();
     const refreshed = await tokenRequest({ grant_type: "refresh_token", refresh_token: tokens.refresh_token, client_id: client.clientId });
     expect(await roundTrips()).toBe(1);
@@ -162,6 +188,38 @@ describe("Client ID Metadata Documents", () => {
     expect(res.headers.get("set-cookie")).toBeNull();
     expect(await rowsFor(clientId)).toBe(0);
     expect(await rowsFor(client.clientId)).toBe(0);
+  });
+
+  it("an http loopback document works with GATEHOUSE_DEVELOPMENT; without it, it is refused as before: not fetched, nothing written", async () => {
+    const production = scopedEnv("cimd-production", {
+      GATEHOUSE_DEVELOPMENT: undefined,
+      NEON_FETCH_ENDPOINT: undefined,
+      ALLOWED_ORIGINS: "https://app.example.com",
+      ALLOWED_REDIRECT_ORIGINS: "https://app.example.com",
+      OIDC_PROVIDERS: undefined,
+    });
+    // http://127.0.0.1:1 is served by the fake (test/outbound.ts), as a local MCP client would serve its document.
+    const clientId = `http://127.0.0.1:1/clients/${crypto.randomUUID()}.json`;
+    const client = { clientId, secret: null, redirectUri: "http://127.0.0.1:1/callback" };
+    await publish(clientId, { client_id: clientId, client_name: "Local MCP Client", redirect_uris: [client.redirectUri], token_endpoint_auth_method: "none" });
+    const { url } = await authorizationUrl(as, client, { scope: "openid" });
+
+    const refused = await call(url.pathname + url.search, { headers: { accept: "application/json" } }, { env: production });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { code: string }).code).toBe("AuthorizationRequestInvalid");
+    expect(refused.headers.get("location")).toBeNull();
+    expect(refused.headers.get("set-cookie")).toBeNull();
+    expect((await fetchesOf(clientId)).calls).toBe(0);
+    expect(await rowsFor(clientId)).toBe(0);
+    const token = await call("/oauth/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: "x".repeat(43), client_id: clientId }) }, { env: production });
+    expect(token.status).toBe(401);
+    expect(((await token.json()) as { error: string }).error).toBe("invalid_client");
+
+    // The same request in development (the test default): fetched, the consent page shows its host.
+    const page = await callWorker(url.pathname + url.search, { headers: { cookie: browser.cookieHeader } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/data-document-host[^>]*>127\.0\.0\.1:1</);
+    expect((await fetchesOf(clientId)).calls).toBe(1);
   });
 
   it("the token endpoint refuses a document client_id with a secret, and one that never authorized", async () => {

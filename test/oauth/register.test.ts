@@ -14,7 +14,7 @@ import { rateLimitKey } from "../../src/lib/rate-limit";
 import { call, scopedEnv } from "../helpers/app";
 import { rawSql, resetStats, stats } from "../helpers/neon-local";
 import { callWorker, createTestUser, signInAs, type TestSession } from "../helpers/sessions";
-import { clientRows, codeExchange, codeFor, discover, ISSUER, tokenRequest } from "./helpers";
+import { authorizationUrl, clientRows, codeExchange, codeFor, discover, ISSUER, tokenRequest } from "./helpers";
 
 const SCOPE = "oauth-register";
 const open = scopedEnv(SCOPE, { OAUTH_DYNAMIC_REGISTRATION: "open" });
@@ -88,6 +88,16 @@ describe("dynamic client registration", () => {
     const tokens = await tokenRequest(codeExchange(client, got));
     expect(tokens.status).toBe(200);
     expect(await tokens.json()).toMatchObject({ scope: "openid offline_access notes:read", refresh_token: expect.any(String) });
+
+    // Step-up beyond the declared scopes (an MCP server's 403 insufficient_scope asks for notes:write): a
+    // self-declared scope list bounds nothing, so the request reaches the consent page, which names the new scope.
+    const { url } = await authorizationUrl(as, client, { scope: "openid offline_access notes:read notes:write", resource: "https://api.example.com" });
+    const page = await callWorker(url.pathname + url.search, { headers: { cookie: browser.cookieHeader } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("notes:write");
+    const stepped = await codeFor(as, browser.cookieHeader, client, { scope: "openid offline_access notes:read notes:write", resource: "https://api.example.com" });
+    const wider = await tokenRequest(codeExchange(client, stepped));
+    expect(await wider.json()).toMatchObject({ scope: "openid offline_access notes:read notes:write" });
   });
 
   it("defaults: no scope means the identity scopes, no name means the redirect host", async () => {

@@ -79,6 +79,18 @@ describe("authenticate", () => {
     expect(basic.headers["WWW-Authenticate"]).toContain('error="invalid_request"');
   });
 
+  it("names challengeScopes in its 401s when configured (what an MCP client asks for first), never in a 403's place", async () => {
+    const mcp = protectedResource({ resource: MCP, issuer: ISSUER, fetch: jwksFetch, scopesSupported: ["notes:read", "notes:write"], challengeScopes: ["notes:read", "offline_access"] });
+    const none = refused(await mcp.authenticate(null));
+    expect(none.headers["WWW-Authenticate"]).toBe(`Bearer scope="notes:read offline_access", resource_metadata="${mcp.metadataUrl}"`);
+    const foreign = refused(await mcp.authenticate(`Bearer ${await craftJwt(claims({ aud: "https://api.example.com" }), AT)}`));
+    expect(foreign.status).toBe(401);
+    expect(foreign.headers["WWW-Authenticate"]).toMatch(/^Bearer error="invalid_token", error_description="[^"]+", scope="notes:read offline_access", resource_metadata="/);
+    const step = refused(await mcp.authenticate(`Bearer ${await craftJwt(claims({ scope: "notes:read offline_access" }), AT)}`, ["notes:write"]));
+    expect(step.headers["WWW-Authenticate"]).toContain('scope="notes:read offline_access notes:write"');
+    expect(() => protectedResource({ resource: MCP, issuer: ISSUER, challengeScopes: ["a b"] })).toThrow(/scope/);
+  });
+
   it("accepts a token for this resource with the required scopes and returns its claims and scopes", async () => {
     const token = await craftJwt(claims({ scope: "openid notes:read notes:write" }), AT);
     const r = await kit.authenticate(`Bearer ${token}`, ["notes:write"]);
