@@ -99,8 +99,12 @@ describe("Client ID Metadata Documents", () => {
     const client = documentClient();
     await publish(client.clientId, client.doc, { headers: { "cache-control": "public, max-age=600" } });
     const { url, verifier } = await authorizationUrl(as, client, { scope: "openid offline_access notes:read", resource: "https://api.example.com" });
+    await resetRoundTrips();
     const page = await callWorker(url.pathname + url.search, { headers: { cookie: browser.cookieHeader } });
     expect(page.status).toBe(200);
+    // The authorization statement (which also upserts the client row) is the one round trip: fetching the document is none.
+    expect(await roundTrips()).toBe(1);
+    expect((await fetchesOf(client.clientId)).calls).toBe(1);
     const html = await page.text();
     expect(html).toContain("Notes MCP Client");
     expect(html).toMatch(/data-document-host[^>]*>cimd\.test</);
