@@ -64,6 +64,8 @@ export interface Config {
   dynamicRegistration: "off" | "open";
   /** Email codes and links (`/auth/email`); `null` when EMAIL_SIGNIN is unset (docs/email.md). */
   email: EmailConfig | null;
+  /** Webhook endpoints (docs/operators.md "Webhooks"): `http://localhost` URLs only with GATEHOUSE_DEVELOPMENT=true. */
+  webhooks: { allowLocalHttp: boolean };
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -178,6 +180,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     serviceClients,
     dynamicRegistration: dynamicRegistration === "open" ? "open" : "off",
     email,
+    webhooks: { allowLocalHttp: r.development },
   };
   return { ok: true, config: deepFreeze(config) };
 }
