@@ -10,17 +10,12 @@
  *   POST http://fakes.test/__hooks/fail  { inbox, count, status }  the next `count` requests answer `status`
  */
 import { json } from "./flow.ts";
+import type { ReceivedWebhook } from "./types.ts";
+
+export type { ReceivedWebhook };
 
 export const WEBHOOK_RECEIVER_HOST = "hooks.example.net";
 
-/** One request the receiver got. */
-export interface ReceivedWebhook {
-  headers: Record<string, string>;
-  body: string;
-  status: number;
-  /** A 2xx answer to a `webhook-id` already answered 2xx before. */
-  duplicate: boolean;
-}
 
 const inboxes = new Map<string, ReceivedWebhook[]>();
 const failures = new Map<string, { count: number; status: number }>();

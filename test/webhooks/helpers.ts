@@ -13,7 +13,7 @@ import { databaseFor, type Database } from "../../src/db/client";
 import type { ClaimedDelivery } from "../../src/db/webhook-deliveries";
 import worker from "../../src/index";
 import { dispatchWebhooks, type WebhookQueue } from "../../src/webhooks/dispatch";
-import type { ReceivedWebhook } from "../fakes/webhook-receiver";
+import type { ReceivedWebhook } from "../fakes/types";
 import { accessTokenFor, api, createOrgAs, createVerifiedUser, unique } from "../helpers/orgs";
 import { testConfig } from "../helpers/sessions";
 
@@ -73,10 +73,10 @@ export class CollectingQueue implements WebhookQueue {
  * Runs the worker's real `queue` export on `bodies` (as Queues would deliver
  * them) and returns the ack/retry state.
  */
-export async function consume(bodies: readonly unknown[]) {
+export async function consume(bodies: readonly unknown[], targetEnv: Env = env) {
   const batch = createMessageBatch("gatehouse-webhooks", bodies.map((body, i) => ({ id: `m${i}-${unique()}`, timestamp: new Date(), attempts: 1, body })));
   const ctx = createExecutionContext();
-  await worker.queue(batch, env);
+  await worker.queue(batch, targetEnv);
   return getQueueResult(batch, ctx);
 }
 
