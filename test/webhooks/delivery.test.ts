@@ -7,9 +7,11 @@
  * consumer lose nothing; the receiver sees each event processed once.
  * All dispatching of the webhook suite happens in this file.
  */
-import { createMessageBatch } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { QUEUE_LEASE_SECONDS } from "../../src/db/webhook-deliveries";
+import worker from "../../src/index";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/backoff";
 import { consumeWebhooks } from "../../src/webhooks/consume";
 import { dispatchWebhooks } from "../../src/webhooks/dispatch";
@@ -227,5 +229,24 @@ describe("delivery", () => {
     expect((await api(s.token, "PATCH", `/api/orgs/${s.org.slug}/webhooks/${s.hook.id}`, { enabled: true })).status).toBe(200);
     await dispatchAndConsume();
     expect(await received(s.hook.inbox)).toHaveLength(1);
+  });
+
+  it("through the every-minute cron and the real queue binding (miniflare Queues): the worker's consumer delivers", async () => {
+    const s = await setup();
+    await changeRole(s, "admin");
+    const ctx = createExecutionContext();
+    worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: Date.now() }), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect((await deliveryRows(s.hook.id))[0]!.state).not.toBe("pending");
+    // Queues hands the batch to the worker's `queue` export after its batch timeout (wrangler.toml): wait for the outcome.
+    let rows = await deliveryRows(s.hook.id);
+    for (let i = 0; i < 120 && rows[0]!.state !== "delivered"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      rows = await deliveryRows(s.hook.id);
+    }
+    expect(rows).toMatchObject([{ state: "delivered", attempts: 1 }]);
+    const hooks = await received(s.hook.inbox);
+    expect(hooks).toHaveLength(1);
+    verified(hooks[0]!, [s.hook.secret]);
   });
 });
