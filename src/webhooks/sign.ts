@@ -33,11 +33,14 @@ export function newWebhookSecret(): string {
  * @example
  * secretBytes(newWebhookSecret())?.length; // 32
  */
-export function secretBytes(secret: string): Uint8Array | null {
+export function secretBytes(secret: string): Uint8Array<ArrayBuffer> | null {
   if (!secret.startsWith(PREFIX)) return null;
   try {
     const binary = atob(secret.slice(PREFIX.length));
-    return binary.length === 0 ? null : Uint8Array.from(binary, (c) => c.charCodeAt(0));
+    if (binary.length === 0) return null;
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
   } catch {
     return null;
   }
