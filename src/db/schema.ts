@@ -547,6 +547,8 @@ export const webhookDeliveries = pgTable(
   (t) => [
     index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.state} IN ('pending', 'queued')`),
     index("webhook_deliveries_endpoint_id_idx").on(t.endpointId, t.createdAt, t.id),
+    // The dispatcher deletes finished rows after DELIVERY_RETENTION_DAYS (db/webhook-deliveries.ts).
+    index("webhook_deliveries_finished_idx").on(t.createdAt).where(sql`${t.state} IN ('delivered', 'dead')`),
     check("webhook_deliveries_state", sql`${t.state} IN ('pending', 'queued', 'delivered', 'dead')`),
   ],
 );

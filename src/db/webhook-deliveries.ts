@@ -13,6 +13,11 @@ import { toIso } from "./orgs";
 /** How long a claimed (`queued`) row belongs to its queue message before the dispatcher claims it again. */
 export const QUEUE_LEASE_SECONDS = 300;
 
+/** Delivered and dead rows are deleted this many days after they were created. */
+export const DELIVERY_RETENTION_DAYS = 30;
+/** Finished rows deleted per claim at most (the next minute's run continues). */
+const PURGE_BATCH = 1000;
+
 /** A claimed row: the queue message's body. */
 export interface ClaimedDelivery {
   id: string;
@@ -24,15 +29,26 @@ export interface ClaimedDelivery {
  * Claims up to `limit` due rows of enabled endpoints (`pending` whose
  * attempt is due, or `queued` whose lease ran out), marking them `queued`
  * with a fresh lease. One statement; `FOR UPDATE SKIP LOCKED` lets two
- * dispatchers run at once without claiming the same row.
+ * dispatchers run at once without claiming the same row. With `purge`, the
+ * same statement deletes finished rows past {@link DELIVERY_RETENTION_DAYS}.
  *
  * @example
  * const claimed = await claimDueDeliveries(db, new Date(), 100);
  */
-export async function claimDueDeliveries(db: Database, now: Date, limit: number): Promise<ClaimedDelivery[]> {
+export async function claimDueDeliveries(db: Database, now: Date, limit: number, options: { purge?: boolean } = {}): Promise<ClaimedDelivery[]> {
   const at = now.toISOString();
   const result = await db.execute(sql`
-    WITH due AS (
+    WITH ${
+      options.purge
+        ? sql`purged AS (
+      DELETE FROM webhook_deliveries WHERE id IN (
+        SELECT id FROM webhook_deliveries
+        WHERE state IN ('delivered', 'dead') AND created_at < ${at}::timestamptz - make_interval(days => ${DELIVERY_RETENTION_DAYS})
+        LIMIT ${PURGE_BATCH})
+    ),`
+        : sql``
+    }
+    due AS (
       SELECT d.id FROM webhook_deliveries d
       JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.enabled
       WHERE d.state IN ('pending', 'queued') AND d.next_attempt_at <= ${at}::timestamptz

@@ -29,7 +29,8 @@ export interface WebhookQueue {
 export async function dispatchWebhooks(db: Database, queue: WebhookQueue, now: Date): Promise<number> {
   let queued = 0;
   for (let i = 0; i < DISPATCH_MAX_BATCHES; i++) {
-    const claimed = await claimDueDeliveries(db, now, DISPATCH_BATCH);
+    // The first claim of a run also deletes finished rows past their retention.
+    const claimed = await claimDueDeliveries(db, now, DISPATCH_BATCH, { purge: i === 0 });
     if (claimed.length === 0) break;
     try {
       await queue.sendBatch(claimed.map((body) => ({ body, contentType: "json" as const })));

@@ -10,7 +10,7 @@
 import { createExecutionContext, createMessageBatch, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { QUEUE_LEASE_SECONDS } from "../../src/db/webhook-deliveries";
+import { DELIVERY_RETENTION_DAYS, QUEUE_LEASE_SECONDS } from "../../src/db/webhook-deliveries";
 import worker from "../../src/index";
 import { MAX_ATTEMPTS, RETRY_DELAYS_SECONDS } from "../../src/webhooks/backoff";
 import { consumeWebhooks } from "../../src/webhooks/consume";
@@ -217,6 +217,20 @@ describe("delivery", () => {
     expect(later.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
     verified(later, [secret]);
     expect(() => verified(later, [s.hook.secret])).toThrow();
+  });
+
+  it("the dispatcher deletes delivered and dead rows past their retention, never pending ones", async () => {
+    const s = await setup();
+    await changeRole(s, "admin");
+    await changeRole(s, "member");
+    await changeRole(s, "admin");
+    const [a, b, c] = await deliveryRows(s.hook.id);
+    await rawSql("UPDATE webhook_deliveries SET state = 'delivered' WHERE id = $1", [a!.id]);
+    await rawSql("UPDATE webhook_deliveries SET state = 'dead' WHERE id = $1", [b!.id]);
+    await rawSql("UPDATE webhook_endpoints SET enabled = false WHERE id = $1", [s.hook.id]);
+    await rawSql(`UPDATE webhook_deliveries SET created_at = now() - interval '${DELIVERY_RETENTION_DAYS + 1} days' WHERE endpoint_id = $1`, [s.hook.id]);
+    await dispatchWebhooks(await testDb(), new CollectingQueue(), new Date());
+    expect((await deliveryRows(s.hook.id)).map((r) => r.id)).toEqual([c!.id]);
   });
 
   it("a disabled endpoint's deliveries wait, and go out when it is enabled again", async () => {
