@@ -70,6 +70,8 @@ export interface Config {
    * loopback host (docs/oauth-server.md). False in production.
    */
   development: boolean;
+  /** Webhook endpoints (docs/operators.md "Webhooks"): `http://localhost` URLs only with GATEHOUSE_DEVELOPMENT=true. */
+  webhooks: { allowLocalHttp: boolean };
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -185,6 +187,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     dynamicRegistration: dynamicRegistration === "open" ? "open" : "off",
     email,
     development: r.development,
+    webhooks: { allowLocalHttp: r.development },
   };
   return { ok: true, config: deepFreeze(config) };
 }

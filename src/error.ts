@@ -30,6 +30,7 @@ export const ERROR_STATUS = {
   LastOwner: 409,
   PersonalOrganization: 409,
   LastSignInMethod: 409,
+  WebhookEndpointLimit: 409,
   MethodNotAllowed: 405,
   UnsupportedMediaType: 415,
   EmailInvalid: 400,

@@ -478,3 +478,77 @@ export const oauthFamilies = pgTable("oauth_families", {
   orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
   authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
 });
+
+/**
+ * Webhook endpoints (docs/operators.md "Webhooks"): an organization's (its
+ * owners and admins manage them) or, with `org_id` NULL, a global one that
+ * operators manage and that receives every subscribed event. Signing secrets
+ * are sealed like provider tokens (AES-256-GCM with TOKEN_ENCRYPTION_KEY, AAD
+ * naming the endpoint: webhooks/secrets.ts); during a rotation the previous
+ * secret signs too until `previous_secret_expires_at`.
+ */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: id(),
+    orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    /** Event types (`user.created`) or a family (`membership.*`), `*` for all. */
+    eventTypes: text("event_types").array().notNull(),
+    secretCiphertext: bytea("secret_ciphertext").notNull(),
+    secretKeyVersion: integer("secret_key_version").notNull(),
+    previousSecretCiphertext: bytea("previous_secret_ciphertext"),
+    previousSecretKeyVersion: integer("previous_secret_key_version"),
+    previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true }),
+    enabled: boolean("enabled").notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    createdBy: uuid("created_by").references(() => users.id, { onDelete: "set null" }),
+  },
+  (t) => [
+    index("webhook_endpoints_org_id_idx").on(t.orgId),
+    check("webhook_endpoints_has_events", sql`cardinality(${t.eventTypes}) > 0`),
+    check(
+      "webhook_endpoints_previous_secret_whole",
+      sql`(${t.previousSecretCiphertext} IS NULL) = (${t.previousSecretKeyVersion} IS NULL) AND (${t.previousSecretCiphertext} IS NULL) = (${t.previousSecretExpiresAt} IS NULL)`,
+    ),
+  ],
+);
+
+/**
+ * The transactional outbox: one row per (audit event, endpoint) that wants
+ * it, written by the AFTER INSERT trigger on `audit_events` (custom
+ * migration), so a change and its webhooks commit or roll back together.
+ * `id` is the `webhook-id` (`msg_<id>`). While `queued`, `next_attempt_at` is
+ * the lease after which the dispatcher claims the row again.
+ */
+export const webhookDeliveries = pgTable(
+  "webhook_deliveries",
+  {
+    id: id(),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventType: text("event_type").notNull(),
+    /** The audit row it was made from (no FK: audit retention must not erase undelivered events). */
+    auditEventId: bigint("audit_event_id", { mode: "bigint" }),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    /** `pending` → `queued` → `delivered`, or back to `pending` with a later `next_attempt_at`, or `dead`. */
+    state: text("state").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull().defaultNow(),
+    /** HTTP status of the last attempt (NULL: no answer). */
+    lastStatus: integer("last_status"),
+    /** `timeout`, `network`, `http_<status>`, `redirect`, `endpoint_secret`: never a body or a secret. */
+    lastErrorCode: text("last_error_code"),
+    createdAt: createdAt(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.state} IN ('pending', 'queued')`),
+    index("webhook_deliveries_endpoint_id_idx").on(t.endpointId, t.createdAt, t.id),
+    // The dispatcher deletes finished rows after DELIVERY_RETENTION_DAYS (db/webhook-deliveries.ts).
+    index("webhook_deliveries_finished_idx").on(t.createdAt).where(sql`${t.state} IN ('delivered', 'dead')`),
+    check("webhook_deliveries_state", sql`${t.state} IN ('pending', 'queued', 'delivered', 'dead')`),
+  ],
+);

@@ -136,6 +136,7 @@ export const en = {
     NotFound: { title: "Not found", explain: "There is nothing here.", tryThis: "Check the address." },
     SlugTaken: { title: "Name taken", explain: "Another organization already uses this slug.", tryThis: "Choose another slug." },
     AlreadyMember: { title: "Already a member", explain: "This person is already a member of the organization.", tryThis: "Change their role instead." },
+    WebhookEndpointLimit: { title: "Too many webhook endpoints", explain: "This organization has as many webhook endpoints as it may have.", tryThis: "Delete an endpoint you no longer use, then try again." },
     LastOwner: { title: "Last owner", explain: "An organization must keep at least one owner.", tryThis: "Make someone else an owner first." },
     PersonalOrganization: { title: "Personal organization", explain: "A personal organization has exactly one member, its owner.", tryThis: "Create a shared organization instead." },
     LastSignInMethod: { title: "Last sign-in method", explain: "This is the only way you can sign in, so it cannot be removed.", tryThis: "Link another sign-in method first, then remove this one." },

@@ -129,6 +129,7 @@ export const ja: Messages = {
     NotFound: { title: "見つかりません", explain: "ここには何もありません。", tryThis: "アドレスを確認してください。" },
     SlugTaken: { title: "使用済みの名前", explain: "このスラッグは別の組織が使っています。", tryThis: "別のスラッグを選んでください。" },
     AlreadyMember: { title: "すでにメンバーです", explain: "この人はすでに組織のメンバーです。", tryThis: "代わりにロールを変更してください。" },
+    WebhookEndpointLimit: { title: "Webhook エンドポイントが多すぎます", explain: "この組織は登録できる上限まで Webhook エンドポイントを持っています。", tryThis: "使っていないエンドポイントを削除してから、もう一度お試しください。" },
     LastOwner: { title: "最後のオーナー", explain: "組織には少なくとも1人のオーナーが必要です。", tryThis: "先に別の人をオーナーにしてください。" },
     PersonalOrganization: { title: "個人の組織", explain: "個人の組織のメンバーはオーナー1人だけです。", tryThis: "代わりに共有の組織を作成してください。" },
     LastSignInMethod: { title: "最後のサインイン方法", explain: "唯一のサインイン方法のため削除できません。", tryThis: "先に別のサインイン方法をリンクしてから削除してください。" },

@@ -129,6 +129,7 @@ export const ko: Messages = {
     NotFound: { title: "찾을 수 없음", explain: "여기에는 아무것도 없습니다.", tryThis: "주소를 확인하세요." },
     SlugTaken: { title: "이미 사용 중인 이름", explain: "다른 조직이 이미 이 슬러그를 사용하고 있습니다.", tryThis: "다른 슬러그를 고르세요." },
     AlreadyMember: { title: "이미 구성원", explain: "이 사람은 이미 조직의 구성원입니다.", tryThis: "대신 역할을 변경하세요." },
+    WebhookEndpointLimit: { title: "웹훅 엔드포인트가 너무 많습니다", explain: "이 조직은 등록할 수 있는 최대 개수의 웹훅 엔드포인트를 가지고 있습니다.", tryThis: "사용하지 않는 엔드포인트를 삭제한 뒤 다시 시도하세요." },
     LastOwner: { title: "마지막 소유자", explain: "조직에는 소유자가 한 명 이상 있어야 합니다.", tryThis: "먼저 다른 사람을 소유자로 지정하세요." },
     PersonalOrganization: { title: "개인 조직", explain: "개인 조직의 구성원은 소유자 한 명뿐입니다.", tryThis: "대신 공유 조직을 만드세요." },
     LastSignInMethod: { title: "마지막 로그인 방법", explain: "로그인할 수 있는 유일한 방법이라 삭제할 수 없습니다.", tryThis: "먼저 다른 로그인 방법을 연결한 뒤 이 방법을 삭제하세요." },

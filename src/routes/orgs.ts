@@ -19,6 +19,7 @@ import { orgClients } from "./oauth-clients";
 import { orgFacebook } from "./org-facebook";
 import { orgInvitations } from "./invitations";
 import { orgTokens } from "./org-tokens";
+import { orgWebhooks } from "./webhooks";
 import { jsonBody, MAX_BODY_LENGTH, orgNotFound, orgParam, refusalError, uuidParam } from "./org-request";
 
 // Printable text without control characters; trimmed.
@@ -48,6 +49,7 @@ export const orgs = new Hono<AppEnv>()
   .route("/", orgClients)
   // People join by invitation only (routes/invitations.ts); nobody is added by email.
   .route("/", orgInvitations)
+  .route("/", orgWebhooks)
   .get("/", bearer, async (c) => {
     return c.json({ orgs: await listOrgsForUser(await c.var.db(), c.var.caller.userId) });
   })

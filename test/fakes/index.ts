@@ -8,6 +8,7 @@
  *   DELETE /__control/<provider>/faults
  *   GET    /__calls[?provider=&endpoint=&scenario=&since=]   → FakeCall[]
  *   POST   /__reset
+ *   GET    /__hooks, POST /__hooks/fail (the webhook receiver: webhook-receiver.ts)
  *
  * `<provider>` is github | google | facebook | naver | kakao | oidc/<tenant>.
  */
@@ -19,6 +20,7 @@ import { kakaoOidcFake, kakaoUserMe } from "./kakao.ts";
 import { naverFake } from "./naver.ts";
 import { resendControl, resendFake } from "./resend.ts";
 import { handleTenant, tenantFake } from "./oidc-tenants.ts";
+import { WEBHOOK_RECEIVER_HOST, webhookReceiverControl, webhookReceiverFake } from "./webhook-receiver.ts";
 import { json } from "./flow.ts";
 import { state } from "./state.ts";
 import type { FakeEndpointFaults, FakeScenario } from "./types.ts";
@@ -39,6 +41,7 @@ export const FAKE_HOSTS = new Set([
   "kapi.kakao.com",
   "api.resend.com",
   "fakes.test",
+  WEBHOOK_RECEIVER_HOST,
   ...CLIENT_METADATA_HOSTS,
 ]);
 
@@ -55,7 +58,7 @@ export async function handleFakeRequest(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const response =
     url.hostname === "fakes.test"
-      ? ((await clientMetadataControl(request, url)) ?? (await resendControl(request, url)) ?? (await control(request, url)) ?? (await handleTenant(request, url)))
+      ? ((await clientMetadataControl(request, url)) ?? (await resendControl(request, url)) ?? (await webhookReceiverControl(request, url)) ?? (await control(request, url)) ?? (await handleTenant(request, url)))
       : ((await clientMetadataFake(request, url)) ??
         (await githubFake(request, url)) ??
         (await googleFake.handle(request, url)) ??
@@ -63,7 +66,8 @@ export async function handleFakeRequest(request: Request): Promise<Response> {
         (await kakaoUserMe(request, url)) ??
         (await facebookFake(request, url)) ??
         (await naverFake(request, url)) ??
-        (await resendFake(request, url)));
+        (await resendFake(request, url)) ??
+        (await webhookReceiverFake(request, url)));
   return response ?? json({ error: "not_found", fake: true, path: url.pathname }, 404);
 }
 

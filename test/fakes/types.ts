@@ -132,3 +132,12 @@ export interface FakeMail {
   raw: string;
 }
 
+
+/** One request the fake webhook receiver got (webhook-receiver.ts). */
+export interface ReceivedWebhook {
+  headers: Record<string, string>;
+  body: string;
+  status: number;
+  /** A 2xx answer to a `webhook-id` already answered 2xx before. */
+  duplicate: boolean;
+}
