@@ -132,7 +132,7 @@ export const account = new Hono<AppEnv>()
     const proof = await identifySession(c);
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
     // A malformed id cannot name a session: same answer as another user's id.
-    const revoked = UUID.test(id) ? await revokeSessions(await c.var.db(), proof, { sessionId: id }) : [];
+    const revoked = UUID.test(id) ? await revokeSessions(await c.var.db(), proof, { sessionId: id }, { action: "session.revoke", context: c.var.request }) : [];
     if (revoked.length === 0) throw new GatehouseError("NotFound", "There is no such session.");
     await denySessionIds(c, revoked);
     if (id === proof.sessionId) {

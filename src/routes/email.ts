@@ -119,7 +119,7 @@ export const email = new Hono<AppEnv>()
     }
     const db = await c.var.db();
     if (!constantTimeEqual(await sha256Hex(`${challenge}:${code}`), stored.codeHash)) {
-      const attempts = await recordWrongCode(db, challengeHash);
+      const attempts = await recordWrongCode(db, challengeHash, { emailNormalized: stored.emailNormalized, context: c.var.request });
       if (attempts >= MAX_CODE_ATTEMPTS) throw tooManyAttempts();
       throw new GatehouseError("EmailCodeInvalid", "The code is not right.", { extra: { attemptsLeft: MAX_CODE_ATTEMPTS - attempts }, backHref: back });
     }
@@ -142,6 +142,7 @@ export const email = new Hono<AppEnv>()
       token: null,
       codeAttempt: codeAttemptStatement(challengeHash),
       session: newSessionFor(c, refresh, now),
+      context: c.var.request,
     });
     if (!result.ok) {
       log("info", "sign_in_refused", { provider: EMAIL_PROVIDER, refusal: result.refusal });

@@ -110,6 +110,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
     nextFamilyHash: family.familySecretHash,
     refreshTtlSeconds: sessions.refreshTtlSeconds,
     graceSeconds: sessions.refreshGraceSeconds,
+    context: c.var.request,
   });
   switch (outcome.outcome) {
     case "rejected":
@@ -149,7 +150,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
  *
  * @example
  * const proof = await identifySession(c);
- * if (proof) await revokeSessions(await c.var.db(), proof, "current");
+ * if (proof) await revokeSessions(await c.var.db(), proof, "current", { action: "signout", context: c.var.request });
  */
 export async function identifySession(c: Context<AppEnv>): Promise<SessionProof | null> {
   const header = c.req.header("cookie");
