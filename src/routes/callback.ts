@@ -36,6 +36,7 @@ import { describeError, log } from "../lib/log";
 import { storedProfile, type StoredProfile } from "../lib/profile";
 import type { ProviderTokenSet, SignInProvider } from "../providers";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
+import { noticeSuspiciousSignIn } from "../sessions/signin-notice";
 import { deriveSignInRefreshToken, type MintedRefreshToken } from "../sessions/refresh-token";
 import { followClaimant } from "./callback-follow";
 import { prepareFacebookConnect, type PreparedConnect } from "./org-facebook";
@@ -150,6 +151,8 @@ async function completeSignIn(
   }
 
   log("info", "signed_in", { provider: provider.id, path: result.path });
+  // A flagged sign-in (new device or country) is told to the user; a failed send is logged, never fatal.
+  await noticeSuspiciousSignIn(c, { flags: result.flags, method: provider.id, profile: result.profile });
   if (prepared) log("info", "pages_connected", { provider: provider.id, pages: prepared.connect.pages.length, capped: prepared.capped });
   await setSessionCookies(c, {
     userId: result.userId,

@@ -33,6 +33,7 @@ import { signInMessage } from "../mail/signin-message";
 import { limitBody, requireTrustedOrigin } from "../middleware/csrf";
 import { EmailCodePage, EmailStartPage } from "../pages/email";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
+import { noticeSuspiciousSignIn } from "../sessions/signin-notice";
 import { deriveSignInRefreshToken } from "../sessions/refresh-token";
 import { redirectTarget } from "./signin";
 
@@ -151,6 +152,7 @@ export const email = new Hono<AppEnv>()
       throw new GatehouseError("AccessDenied", "This account is disabled.");
     }
     log("info", "signed_in", { provider: EMAIL_PROVIDER, path: result.path });
+    await noticeSuspiciousSignIn(c, { flags: result.flags, method: EMAIL_PROVIDER, profile: result.profile });
     await setSessionCookies(c, { userId: result.userId, sessionId: result.sessionId, refreshToken: refresh.token, now, profile: result.profile });
     c.header("Set-Cookie", serializeCookie(EMAIL_COOKIE, "", 0), { append: true });
     c.header("Cache-Control", "no-store");
