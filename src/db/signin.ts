@@ -214,7 +214,7 @@ function connectStatements(db: Database, input: SignInBatchInput) {
   if (!input.connect) return [];
   if (input.linkUserId === null) throw new Error("a connect needs the linking user");
   const { provider, subject } = input.profile;
-  return pagesConnectStatements(db, { ...input.connect, userId: input.linkUserId, provider, subject });
+  return pagesConnectStatements(db, { ...input.connect, userId: input.linkUserId, provider, subject, context: input.context ?? null });
 }
 
 /** Statement 2: the decision and the user/account writes, in one statement. */

@@ -6,6 +6,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { rawSql } from "../helpers/neon-local";
 import { callWorker, cookieHeader, createTestUser, resetRoundTrips, roundTrips, setCookies, signInAs } from "../helpers/sessions";
+import { signedInUser } from "../account/helpers";
 import { contextHeaders, expectNoSecrets, newRay, rowsOfRequest } from "./helpers";
 
 const ORIGIN = "https://auth.example.com";
@@ -103,5 +104,31 @@ describe("session audit events", () => {
     // A rotation is not an event.
     const [{ n }] = (await rawSql<{ n: number }>(`SELECT count(*)::int AS n FROM audit_events WHERE subject_user_id = $1`, [userId])) as [{ n: number }];
     expect(n).toBe(1);
+  });
+});
+
+describe("the account page's other audited actions carry the request and the subject", () => {
+  it("unlinking a method: account.unlink with subject, client address, User-Agent and request id, in one round trip", async () => {
+    const ada = await signedInUser(["github", "google"]);
+    const ray = newRay();
+    await resetRoundTrips();
+    const res = await callWorker("/account/unlink/google", {
+      method: "POST",
+      headers: { ...contextHeaders(UA, ray, "203.0.113.9"), origin: ORIGIN, cookie: ada.session.cookieHeader, "content-type": "application/x-www-form-urlencoded" },
+      body: "",
+    });
+    expect(res.status).toBe(303);
+    expect(await roundTrips()).toBe(1);
+    const rows = await rowsOfRequest(ray);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      action: "account.unlink",
+      actor_id: ada.userId,
+      subject_user_id: ada.userId,
+      target_id: ada.accounts.google,
+      ip: "203.0.113.9",
+      user_agent: UA,
+      request_id: ray,
+    });
   });
 });
