@@ -8,6 +8,8 @@
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { clearFaults, rawSql, resetStats, setFaults, stats } from "../helpers/neon-local";
 import { mailTo } from "../email/helpers";
+import { fakeScenario, visitAuthorize } from "../fakes/control";
+import { createTestUser, signInAs } from "../helpers/sessions";
 import { beginFlow, CALLBACK_ROUND_TRIPS, callbackPath, request, signinEnv } from "../signin/helpers";
 import { contextHeaders, expectNoSecrets, newRay, rowsOfRequest, rowsOfUser, type AuditRow } from "./helpers";
 
@@ -163,6 +165,26 @@ describe("sign-in audit events", () => {
     const [account] = await rawSql<{ id: string }>(`SELECT id FROM accounts WHERE provider = 'google' AND user_id = $1`, [userId]);
     expect(rows["account.link"]).toMatchObject({ subject_user_id: userId, target_type: "account", target_id: account!.id, metadata: { provider: "google", automatic: true } });
     expect(rows["signin.success"]).toMatchObject({ subject_user_id: userId, metadata: { method: "google", new_user: false }, flags: [] });
+  });
+
+  it("an explicit link writes account.link (not automatic) and no signin.success: the user was already signed in", async () => {
+    const userId = await createTestUser();
+    const { cookieHeader } = await signInAs(userId);
+    const start = await request("/auth/link/google", { method: "POST", headers: { origin: "https://auth.example.com", cookie: cookieHeader } }, targetEnv);
+    expect(start.status).toBe(303);
+    const txCookie = start.headers.getSetCookie().find((c) => c.startsWith("__Host-gh_tx="))?.split(";")[0] ?? "";
+    const subject = newId();
+    const scenario = await fakeScenario("google", { user: { id: subject, email: newEmail(), emailVerified: true } });
+    const callbackUrl = await visitAuthorize(start.headers.get("location") ?? "", scenario);
+    const ray = newRay();
+    await resetStats(SCOPE);
+    const res = await request(callbackUrl.pathname + callbackUrl.search, { headers: { ...contextHeaders(FIREFOX, ray), cookie: `${cookieHeader}; ${txCookie}` } }, targetEnv);
+    expect(res.status, await res.clone().text()).toBe(302);
+    expect((await stats(SCOPE)).requests).toBe(CALLBACK_ROUND_TRIPS);
+    const rows = await rowsOfRequest(ray);
+    expect(rows).toHaveLength(1);
+    const account = await rawSql<{ id: string }>(`SELECT id FROM accounts WHERE provider = 'google' AND provider_subject = $1`, [subject]);
+    expect(rows[0]).toMatchObject({ action: "account.link", actor_id: userId, subject_user_id: userId, target_id: account[0]!.id, metadata: { provider: "google", automatic: false } });
   });
 
   it("a refusal after the claim writes signin.failure (code, reason, subject) in the statement recording it, and never a secret", async () => {
