@@ -72,9 +72,16 @@ export interface Config {
   development: boolean;
   /** Webhook endpoints (docs/operators.md "Webhooks"): `http://localhost` URLs only with GATEHOUSE_DEVELOPMENT=true. */
   webhooks: { allowLocalHttp: boolean };
+  audit: {
+    /** AUDIT_RETENTION_DAYS: the hourly cron deletes audit events older than this; 0 keeps them forever. */
+    retentionDays: number;
+  };
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
+
+/** How long audit events are kept unless AUDIT_RETENTION_DAYS says otherwise (docs/operators.md). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
 
 /** What a Facebook Pages connect asks for unless FACEBOOK_PAGE_SCOPES says otherwise. */
 export const DEFAULT_FACEBOOK_PAGE_SCOPES = ["pages_show_list", "pages_read_engagement", "pages_manage_posts"] as const;
@@ -166,6 +173,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   }
 
   const email = readEmailConfig(r, env);
+  const auditRetentionDays = r.wholeNumber("AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 0, 36500, "a whole number of days from 1 to 36500, or 0 to keep audit events forever");
   const allowedOrigins = r.origins("ALLOWED_ORIGINS");
   const allowedRedirectOrigins = r.origins("ALLOWED_REDIRECT_ORIGINS");
 
@@ -188,6 +196,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     email,
     development: r.development,
     webhooks: { allowLocalHttp: r.development },
+    audit: { retentionDays: auditRetentionDays },
   };
   return { ok: true, config: deepFreeze(config) };
 }

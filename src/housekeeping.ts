@@ -2,25 +2,26 @@
  * The cron job: deletes expired sessions, consumed sign-in states older
  * than a transaction can live, week-old OAuth codes and revoked grants,
  * invitations that ended a month ago, dynamic client registrations left
- * unused for a day, and logs the counts. One round trip.
+ * unused for a day, audit events past AUDIT_RETENTION_DAYS, and logs the
+ * counts. One round trip.
  */
 import { configFor } from "./config";
 import { databaseFor } from "./db/client";
-import { deleteExpiredRows } from "./db/housekeeping";
+import { deleteExpiredRows, type HousekeepingCounts } from "./db/housekeeping";
 import { describeError, log } from "./lib/log";
 
 /** @example await runHousekeeping(env, new Date()); */
 export async function runHousekeeping(
   env: object,
   now: Date,
-): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number; registrations: number } | null> {
+): Promise<HousekeepingCounts | null> {
   const result = configFor(env);
   if (!result.ok) {
     log("error", "housekeeping_skipped_configuration", { problems: result.problems.map((p) => `${p.variable}:${p.problem}`).join(",") });
     throw new Error("gatehouse configuration is invalid; housekeeping did not run");
   }
   try {
-    const counts = await deleteExpiredRows(await databaseFor(result.config), now);
+    const counts = await deleteExpiredRows(await databaseFor(result.config), now, { auditRetentionDays: result.config.audit.retentionDays });
     log("info", "housekeeping", {
       deletedSessions: counts.sessions,
       deletedStates: counts.states,
@@ -28,6 +29,7 @@ export async function runHousekeeping(
       deletedGrants: counts.grants,
       deletedInvitations: counts.invitations,
       deletedRegistrations: counts.registrations,
+      deletedAuditEvents: counts.auditEvents,
     });
     return counts;
   } catch (error) {

@@ -4,6 +4,7 @@
  * makes every decision itself (ownership, "not the last method", token
  * retirement), so two racing requests cannot both win.
  */
+import type { RequestContext } from "../lib/request-context";
 import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import { disconnectProvider, type DisconnectResult } from "./facebook-connect";
@@ -111,7 +112,7 @@ export type UnlinkResult =
 export async function unlinkAccount(
   db: Database,
   proof: SessionProof,
-  target: { provider: string; accountId: string | null },
+  target: { provider: string; accountId: string | null; context?: RequestContext },
 ): Promise<UnlinkResult> {
   const onlyId = target.accountId === null ? sql`` : sql` AND id = ${target.accountId}::uuid`;
   const result = await db.execute(sql`
@@ -146,6 +147,8 @@ export async function unlinkAccount(
         targetType: "account",
         targetId: sql`unlinked.id::text`,
         metadata: sql`jsonb_build_object('provider', ${target.provider}::text)`,
+        subjectUserId: sql`(SELECT id FROM me)`,
+        context: target.context,
       },
       sql`unlinked`,
     )})
@@ -174,7 +177,7 @@ export async function unlinkAccount(
 export function disconnectProviderForSession(
   db: Database,
   proof: SessionProof,
-  input: { org: OrgRef; provider: string },
+  input: { org: OrgRef; provider: string; context?: RequestContext },
 ): Promise<DisconnectResult> {
-  return disconnectProvider(db, { userId: ownerOf(proof), org: input.org, provider: input.provider });
+  return disconnectProvider(db, { userId: ownerOf(proof), org: input.org, provider: input.provider, ...(input.context ? { context: input.context } : {}) });
 }

@@ -3,7 +3,7 @@
  * CTE in the same SQL), never by a second round trip that could be lost:
  * an admin action or a token read without its audit row cannot commit.
  */
-import { sql, type SQL } from "drizzle-orm";
+import { is, sql, SQL } from "drizzle-orm";
 import type { RequestContext } from "../lib/request-context";
 
 /** `audit_events.action` values written by gatehouse. */
@@ -30,17 +30,30 @@ export type AuditAction =
   | "webhook.endpoint_update"
   | "webhook.endpoint_delete"
   | "webhook.secret_rotate"
-  | "webhook.replay";
+  | "webhook.replay"
+  // Sign-in and session events (docs/operators.md "Audit log").
+  | "user.create"
+  | "signin.success"
+  | "signin.failure"
+  | "signout"
+  | "session.revoke"
+  | "refresh.reuse_detected"
+  | "account.link"
+  | "oauth_grant.create";
 
-/** Who acted: a signed-in user (by id, or SQL yielding it) or a service client (by its configured id). */
-export type AuditActor = { type: "user"; id: string | SQL } | { type: "service_client"; id: string };
+/**
+ * Who acted: a signed-in user (by id, or SQL yielding it), a service client
+ * (by its configured id), or nobody proven (`anonymous`: a failed sign-in, a
+ * replayed refresh token), whose id is NULL.
+ */
+export type AuditActor = { type: "user"; id: string | SQL } | { type: "service_client"; id: string } | { type: "anonymous" };
 
 export interface AuditRow {
   actor: AuditActor;
   action: AuditAction;
   /** SQL yielding the organization id (usually a CTE column); `NULL` for a user's own actions. */
   orgId: SQL;
-  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client" | "invitation" | "webhook_endpoint";
+  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client" | "invitation" | "webhook_endpoint" | "session";
   /** SQL yielding the target's id as text. */
   targetId: SQL;
   /** SQL yielding a jsonb object; never a secret. */
@@ -49,8 +62,8 @@ export interface AuditRow {
   subjectUserId?: SQL;
   /** The request that caused it (`c.var.request`); absent for cron and scripts. */
   context?: RequestContext;
-  /** e.g. `["new_device"]`. */
-  flags?: readonly string[];
+  /** e.g. `["new_device"]`, or SQL yielding a `text[]` (computed in the statement, as sign-ins do). */
+  flags?: readonly string[] | SQL;
 }
 
 /**
@@ -62,13 +75,15 @@ export interface AuditRow {
  */
 export function auditInsert(row: AuditRow, from: SQL): SQL {
   const ctx = row.context;
+  const actorId = row.actor.type === "anonymous" ? null : row.actor.id;
+  const flags = is(row.flags, SQL) ? row.flags : `{${(row.flags ?? []).join(",")}}`;
   return sql`INSERT INTO audit_events (actor_type, actor_id, action, org_id, target_type, target_id, metadata,
                                        subject_user_id, ip, user_agent, country, asn, request_id, flags)
-    SELECT ${row.actor.type}::text, ${row.actor.id}::text, ${row.action}::text, ${row.orgId}, ${row.targetType}::text, ${row.targetId},
+    SELECT ${row.actor.type}::text, ${actorId}::text, ${row.action}::text, ${row.orgId}, ${row.targetType}::text, ${row.targetId},
            ${row.metadata ?? sql`'{}'::jsonb`},
            ${row.subjectUserId ?? sql`NULL`}::uuid, ${ctx?.ip ?? null}::text, ${ctx?.userAgent ?? null}::text,
            ${ctx?.country ?? null}::text, ${ctx?.asn ?? null}::integer, ${ctx?.requestId ?? null}::text,
-           ${`{${(row.flags ?? []).join(",")}}`}::text[]
+           ${flags}::text[]
     FROM ${from}
     RETURNING id`;
 }

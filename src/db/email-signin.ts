@@ -6,18 +6,33 @@
  * attempt is counted atomically in Postgres, however many run at once.
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { RequestContext } from "../lib/request-context";
 import type { Database } from "./client";
+import { failedSignInSubjectSql, signInFailureAuditSql } from "./signin-audit";
 
 /** Attempts a code allows; the next one fails even with the right code. */
 export const MAX_CODE_ATTEMPTS = 5;
 
 /**
- * Counts a wrong guess and returns the attempts made so far. One round trip.
+ * Counts a wrong guess and returns the attempts made so far, writing its
+ * `signin.failure` audit row (`EmailCodeInvalid`, or `EmailCodeAttempts`
+ * once they are used up) in the same statement. One round trip. The subject
+ * is the user the address would sign in (its email identity's user, else
+ * its verified owner), if any; the row never holds the code or the address.
  *
- * @example const attempts = await recordWrongCode(db, challengeHash);
+ * @example const attempts = await recordWrongCode(db, challengeHash, { emailNormalized, context: c.var.request });
  */
-export async function recordWrongCode(db: Database, challengeHash: string): Promise<number> {
-  const result = await db.execute(sql`${upsertAttempt(challengeHash)} RETURNING attempts`);
+export async function recordWrongCode(
+  db: Database,
+  challengeHash: string,
+  audit: { emailNormalized: string; context: RequestContext | undefined },
+): Promise<number> {
+  const who = { provider: "email", subject: audit.emailNormalized, emailNormalized: audit.emailNormalized, emailVerified: true, linkUserId: null };
+  const code = sql`CASE WHEN attempts >= ${MAX_CODE_ATTEMPTS}::integer THEN 'EmailCodeAttempts' ELSE 'EmailCodeInvalid' END`;
+  const result = await db.execute(sql`
+    WITH counted AS (${upsertAttempt(challengeHash)} RETURNING attempts, ${failedSignInSubjectSql(who)} AS user_id),
+    audit AS (${signInFailureAuditSql({ code, provider: "email", reason: null, context: audit.context }, sql`counted`)})
+    SELECT attempts FROM counted`);
   return Number((result.rows[0] as { attempts?: unknown } | undefined)?.attempts ?? MAX_CODE_ATTEMPTS + 1);
 }
 

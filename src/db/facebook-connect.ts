@@ -16,6 +16,7 @@
  * a first-time connect creates the account in the same batch, so no id
  * exists before it runs.
  */
+import type { RequestContext } from "../lib/request-context";
 import { sql, type SQL } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
@@ -44,7 +45,10 @@ export interface PagesConnectInput {
  * @example
  * await db.batch([...signInStatements, ...pagesConnectStatements(db, { ...connect, userId, provider: "facebook", subject })]);
  */
-export function pagesConnectStatements(db: Database, input: PagesConnectInput & { userId: string; provider: string; subject: string }) {
+export function pagesConnectStatements(
+  db: Database,
+  input: PagesConnectInput & { userId: string; provider: string; subject: string; context?: RequestContext | null },
+) {
   const { orgId, userId, provider, pages } = input;
   const accountId = sql`(SELECT a.id FROM accounts a WHERE a.provider = ${provider}::text AND a.provider_subject = ${input.subject}::text)`;
   const owner = { orgId, userId, accountId, provider };
@@ -57,7 +61,16 @@ export function pagesConnectStatements(db: Database, input: PagesConnectInput & 
     ...replacePageTokensStatements(db, { ...owner, pages: input.pageTokens }),
     db.execute(
       auditInsert(
-        { actor: { type: "user", id: userId }, action: "provider.connect", orgId: sql`${orgId}::uuid`, targetType: "organization", targetId: sql`${orgId}::text`, metadata },
+        {
+          actor: { type: "user", id: userId },
+          action: "provider.connect",
+          orgId: sql`${orgId}::uuid`,
+          targetType: "organization",
+          targetId: sql`${orgId}::text`,
+          metadata,
+          subjectUserId: sql`${userId}::uuid`,
+          context: input.context ?? undefined,
+        },
         sql`(SELECT 1) AS one`,
       ),
     ),
@@ -81,7 +94,7 @@ export type DisconnectResult =
  */
 export async function disconnectProvider(
   db: Database,
-  input: { userId: string | SQL; org: OrgRef; provider: string },
+  input: { userId: string | SQL; org: OrgRef; provider: string; context?: RequestContext },
 ): Promise<DisconnectResult> {
   const { userId, provider } = input;
   const result = await db.execute(sql`
@@ -103,6 +116,8 @@ export async function disconnectProvider(
         metadata: sql`jsonb_build_object('provider', ${provider}::text,
           'userTokens', (SELECT count(*) FROM retired WHERE token_type = 'user'),
           'pageTokens', (SELECT count(*) FROM retired WHERE token_type = 'page'))`,
+        subjectUserId: sql`${userId}::uuid`,
+        context: input.context,
       },
       sql`allowed`,
     )})

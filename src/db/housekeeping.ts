@@ -10,24 +10,35 @@ import { revokeFamilySql } from "./sessions";
 const CONSUMED_STATE_RETENTION = "1 day";
 /** Revoked or expired sessions stay a week so "signed out" and reuse reports remain explainable. */
 const SESSION_RETENTION = "7 days";
-/** Invitations that ended (expired, revoked or accepted) stay a month; their audit rows stay for good. */
+/** Invitations that ended (expired, revoked or accepted) stay a month; their audit rows stay as long as AUDIT_RETENTION_DAYS says. */
 const INVITATION_RETENTION = "30 days";
 
 /** A dynamic registration (RFC 7591) nobody used within a day goes: anyone can register, so unused ones must not pile up. */
 const DYNAMIC_CLIENT_UNUSED = "1 day";
 
+/** What one housekeeping run deleted. */
+export interface HousekeepingCounts {
+  sessions: number;
+  states: number;
+  codes: number;
+  grants: number;
+  invitations: number;
+  registrations: number;
+  /** Audit events older than AUDIT_RETENTION_DAYS (0 when it is 0: kept forever). */
+  auditEvents: number;
+}
+
 /**
  * Deletes expired rows in one batch (one round trip) and returns the counts.
+ * `auditRetentionDays` 0 keeps every audit event.
  *
  * @example
- * const counts = await deleteExpiredRows(await databaseFor(config), new Date()); // { sessions: 12, states: 340, codes: 80, grants: 1, invitations: 3, registrations: 5 }
+ * const counts = await deleteExpiredRows(await databaseFor(config), new Date(), { auditRetentionDays: 365 }); // { sessions: 12, states: 340, …, auditEvents: 950 }
  */
-export async function deleteExpiredRows(
-  db: Database,
-  now: Date,
-): Promise<{ sessions: number; states: number; codes: number; grants: number; invitations: number; registrations: number }> {
+export async function deleteExpiredRows(db: Database, now: Date, options: { auditRetentionDays: number }): Promise<HousekeepingCounts> {
   const at = now.toISOString();
-  const [, sessions, states, codes, grants, invitations, , registrations] = await db.batch([
+  const days = options.auditRetentionDays;
+  const [, sessions, states, codes, grants, invitations, , registrations, auditEvents] = await db.batch([
     // A family whose code was replayed while it was being issued is revoked here at the
     // latest (the refresh grant does it sooner), before its code row can be deleted below.
     db.execute(sql`${revokeFamilySql(sql`ANY(ARRAY(SELECT family_id FROM oauth_codes WHERE replayed_at IS NOT NULL AND family_id IS NOT NULL))`)}`),
@@ -49,7 +60,17 @@ export async function deleteExpiredRows(
         AND NOT EXISTS (SELECT 1 FROM oauth_codes o WHERE o.client_id = c.id)
         AND NOT EXISTS (SELECT 1 FROM oauth_grants g WHERE g.client_id = c.id)
         AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = c.id)`),
+    // Every audit event alike (sign-ins, admin actions, erasure records), by age; 0 days keeps them all.
+    db.execute(sql`DELETE FROM audit_events WHERE ${days}::integer > 0 AND at < ${at}::timestamptz - make_interval(days => ${days}::integer)`),
   ]);
   const n = (r: { rowCount?: number | null }) => r.rowCount ?? 0;
-  return { sessions: n(sessions), states: n(states), codes: n(codes), grants: n(grants), invitations: n(invitations), registrations: n(registrations) };
+  return {
+    sessions: n(sessions),
+    states: n(states),
+    codes: n(codes),
+    grants: n(grants),
+    invitations: n(invitations),
+    registrations: n(registrations),
+    auditEvents: n(auditEvents),
+  };
 }

@@ -7,6 +7,7 @@
  * locked `FOR SHARE`, so a demotion committing concurrently waits for the
  * write or makes it fail, never slips past it.
  */
+import type { RequestContext } from "../lib/request-context";
 import { sql } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
@@ -52,7 +53,7 @@ function me(actorId: string, ref: OrgRef) {
  */
 export async function createInvitation(
   db: Database,
-  input: { actorId: string; org: OrgRef; emailNormalized: string; role: MembershipRole },
+  input: { actorId: string; org: OrgRef; emailNormalized: string; role: MembershipRole; context?: RequestContext },
 ): Promise<InvitationResult<Invitation>> {
   const role = sql`${input.role}::membership_role`;
   const email = sql`${input.emailNormalized}::text`;
@@ -90,6 +91,7 @@ export async function createInvitation(
         targetType: "invitation",
         targetId: sql`invited.id::text`,
         metadata: sql`jsonb_build_object('email', invited.email_normalized, 'role', invited.role)`,
+        context: input.context,
       },
       sql`invited`,
     )})
@@ -133,7 +135,7 @@ export async function listInvitations(db: Database, input: { actorId: string; or
  */
 export async function revokeInvitation(
   db: Database,
-  input: { actorId: string; org: OrgRef; invitationId: string },
+  input: { actorId: string; org: OrgRef; invitationId: string; context?: RequestContext },
 ): Promise<InvitationResult<{ id: string }>> {
   const result = await db.execute(sql`
     WITH me AS (${me(input.actorId, input.org)}),
@@ -165,6 +167,7 @@ export async function revokeInvitation(
         targetType: "invitation",
         targetId: sql`revoked.id::text`,
         metadata: sql`jsonb_build_object('email', revoked.email_normalized, 'role', revoked.role)`,
+        context: input.context,
       },
       sql`revoked`,
     )})
@@ -218,7 +221,7 @@ export async function listMyInvitations(db: Database, userId: string): Promise<M
  */
 export async function acceptInvitation(
   db: Database,
-  input: { userId: string; invitationId: string },
+  input: { userId: string; invitationId: string; context?: RequestContext },
 ): Promise<InvitationResult<{ org: { id: string; slug: string; name: string }; role: MembershipRole }>> {
   const result = await db.execute(sql`
     WITH inv AS (
@@ -257,6 +260,8 @@ export async function acceptInvitation(
         targetType: "invitation",
         targetId: sql`accepted.id::text`,
         metadata: sql`jsonb_build_object('role', accepted.role)`,
+        subjectUserId: sql`${input.userId}::uuid`,
+        context: input.context,
       },
       sql`accepted`,
     )})

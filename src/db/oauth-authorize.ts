@@ -9,6 +9,8 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import type { ClientView } from "../oauth/authorize-request";
+import type { RequestContext } from "../lib/request-context";
+import { auditInsert } from "./audit";
 import type { Database } from "./client";
 
 /** What a Client ID Metadata Document client's row holds (`oauth/client-metadata.ts`). */
@@ -72,6 +74,8 @@ export async function authorizeStatement(
     /** OIDC `max_age`: the session must have started at most this many seconds ago. */
     maxAge: number | null;
     issue: CodeToIssue | null;
+    /** The request (`c.var.request`), for the `oauth_grant.create` audit row of a consent. */
+    context?: RequestContext | undefined;
   },
 ): Promise<AuthorizeOutcome> {
   const { clientId, session, issue } = input;
@@ -96,7 +100,7 @@ export async function authorizeStatement(
            FROM memberships m JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ${session.userId}::uuid)`
     : sql`'[]'::json`;
   const fresh = input.maxAge === null ? sql`true` : sql`sess.created_at >= now() - make_interval(secs => ${input.maxAge})`;
-  const writes = issue && session ? issueWrites(issue, session.userId, scopes, fresh, orgOk) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
+  const writes = issue && session ? issueWrites(issue, session.userId, scopes, fresh, orgOk, input.context) : sql`issued AS (SELECT NULL::text AS code_hash WHERE false)`;
   const result = await db.execute(sql`
     WITH ${clientSource(clientId, input.document ?? null)},
     client AS (
@@ -153,7 +157,7 @@ function orgsOf(value: unknown): { id: string; name: string; role: string }[] {
   return list.map((o: Record<string, unknown>) => ({ id: String(o.id), name: String(o.name), role: String(o.role) }));
 }
 
-function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL, orgOk: SQL): SQL {
+function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL, orgOk: SQL, context: RequestContext | undefined): SQL {
   const consentOk = issue.consent === "granted" ? sql`true` : sql`(SELECT ok FROM consent)`;
   // The code's organization: the one just chosen, or the remembered grant's.
   const codeOrg = issue.consent === "granted" ? sql`${issue.orgId}::uuid` : sql`(SELECT org_id FROM grant_row)`;
@@ -164,8 +168,21 @@ function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL
           SELECT ${userId}::uuid, (SELECT id FROM client), ${scopes}, ${issue.resource}, ${issue.orgId}::uuid FROM eligible
           ON CONFLICT (user_id, client_id, resource) WHERE revoked_at IS NULL
           DO UPDATE SET scopes = ARRAY(SELECT DISTINCT unnest(oauth_grants.scopes || EXCLUDED.scopes) ORDER BY 1), org_id = EXCLUDED.org_id, last_used_at = now()
-          RETURNING id
-        ),`
+          RETURNING id, client_id, org_id, scopes, resource
+        ),
+        audit_grant AS (${auditInsert(
+          {
+            actor: { type: "user", id: userId },
+            action: "oauth_grant.create",
+            orgId: sql`remembered.org_id`,
+            targetType: "oauth_client",
+            targetId: sql`remembered.client_id::text`,
+            metadata: sql`jsonb_build_object('grant_id', remembered.id, 'scopes', to_jsonb(remembered.scopes), 'resource', remembered.resource)`,
+            subjectUserId: sql`${userId}::uuid`,
+            context,
+          },
+          sql`remembered`,
+        )}),`
       : sql`remembered AS (
           UPDATE oauth_grants SET last_used_at = now() WHERE id IN (SELECT id FROM grant_row) AND EXISTS (SELECT 1 FROM eligible) RETURNING id
         ),`;

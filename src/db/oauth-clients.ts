@@ -4,6 +4,7 @@
  * organization, or the user owning the grant) and writes its audit row in a
  * CTE of that same statement (`db/audit.ts`).
  */
+import type { RequestContext } from "../lib/request-context";
 import { sql, type SQL } from "drizzle-orm";
 import type { ClientRegistration, RegistrationPatch } from "../oauth/client-registration";
 import type { DynamicRegistration } from "../oauth/dynamic-registration";
@@ -70,7 +71,7 @@ function resultOf(row: Record<string, unknown> | undefined): ClientWriteResult {
  */
 export async function createOrgClient(
   db: Database,
-  input: { actorId: string; org: OrgRef; registration: ClientRegistration; secretHash: string | null },
+  input: { actorId: string; org: OrgRef; registration: ClientRegistration; secretHash: string | null; context?: RequestContext },
 ): Promise<ClientWriteResult> {
   const r = input.registration;
   const result = await db.execute(sql`
@@ -90,6 +91,7 @@ export async function createOrgClient(
         targetType: "oauth_client",
         targetId: sql`created.id::text`,
         metadata: sql`jsonb_build_object('name', created.name, 'type', created.type, 'redirectUris', to_jsonb(created.redirect_uris))`,
+        context: input.context,
       },
       sql`created`,
     )})
@@ -107,7 +109,15 @@ export async function createOrgClient(
  */
 export async function updateOrgClient(
   db: Database,
-  input: { actorId: string; org: OrgRef; clientId: string; patch: RegistrationPatch; secretHash?: string; applicationType?: "web" | "native" },
+  input: {
+    actorId: string;
+    org: OrgRef;
+    clientId: string;
+    patch: RegistrationPatch;
+    secretHash?: string;
+    applicationType?: "web" | "native";
+    context?: RequestContext;
+  },
 ): Promise<ClientWriteResult> {
   const p = input.patch;
   const sets: SQL[] = [sql`updated_at = now()`];
@@ -137,6 +147,7 @@ export async function updateOrgClient(
         targetType: "oauth_client",
         targetId: sql`changed.id::text`,
         metadata: sql`jsonb_build_object('fields', to_jsonb(${textArray(fields)}))`,
+        context: input.context,
       },
       sql`changed`,
     )})
@@ -151,7 +162,7 @@ export async function updateOrgClient(
  * @example
  * const r = await deleteOrgClient(db, { actorId, org, clientId });
  */
-export async function deleteOrgClient(db: Database, input: { actorId: string; org: OrgRef; clientId: string }): Promise<ClientWriteResult> {
+export async function deleteOrgClient(db: Database, input: { actorId: string; org: OrgRef; clientId: string; context?: RequestContext }): Promise<ClientWriteResult> {
   const result = await db.execute(sql`
     WITH ${adminDecision(input.actorId, input.org)},
     deleted AS (
@@ -167,6 +178,7 @@ export async function deleteOrgClient(db: Database, input: { actorId: string; or
         targetType: "oauth_client",
         targetId: sql`deleted.id::text`,
         metadata: sql`jsonb_build_object('name', deleted.name)`,
+        context: input.context,
       },
       sql`deleted`,
     )})

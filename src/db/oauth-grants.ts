@@ -4,6 +4,7 @@
  * and every refresh family it holds, audited, in ONE statement. Signing out
  * everywhere does not touch these (docs/oauth-server.md).
  */
+import type { RequestContext } from "../lib/request-context";
 import { sql } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
@@ -72,7 +73,12 @@ export function userAppsOf(rows: readonly unknown[]): UserApp[] {
  * @example
  * const r = await revokeUserApp(db, proof, clientId);
  */
-export async function revokeUserApp(db: Database, proof: SessionProof, clientId: string): Promise<{ revoked: boolean; familyIds: string[] }> {
+export async function revokeUserApp(
+  db: Database,
+  proof: SessionProof,
+  clientId: string,
+  context?: RequestContext,
+): Promise<{ revoked: boolean; familyIds: string[] }> {
   const result = await db.execute(sql`
     WITH me AS (SELECT ${ownerOf(proof)} AS id),
     grants AS (
@@ -96,6 +102,8 @@ export async function revokeUserApp(db: Database, proof: SessionProof, clientId:
         targetType: "oauth_client",
         targetId: sql`${clientId}::text`,
         metadata: sql`jsonb_build_object('grants', (SELECT count(*) FROM grants), 'families', (SELECT count(*) FROM families))`,
+        subjectUserId: sql`done.user_id`,
+        context,
       },
       sql`done`,
     )})

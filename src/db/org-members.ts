@@ -12,6 +12,7 @@
  * second re-reads the rows the first changed and sees one owner left, so an
  * organization never ends up without an owner.
  */
+import type { RequestContext } from "../lib/request-context";
 import { sql, type SQL } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
@@ -45,7 +46,7 @@ const REFUSALS: readonly MemberChangeRefusal[] = ["not_member", "forbidden", "ta
  */
 export async function changeMemberRole(
   db: Database,
-  input: { actorId: string; org: OrgRef; targetId: string; role: MembershipRole },
+  input: { actorId: string; org: OrgRef; targetId: string; role: MembershipRole; context?: RequestContext },
 ): Promise<MemberChangeResult> {
   const actor = { type: "user", id: input.actorId } as const;
   const role = sql`${input.role}::membership_role`;
@@ -80,6 +81,8 @@ export async function changeMemberRole(
         targetType: "user",
         targetId: sql`changed.user_id::text`,
         metadata: sql`jsonb_build_object('from', changed.previous_role, 'to', changed.role)`,
+        subjectUserId: sql`changed.user_id`,
+        context: input.context,
       },
       sql`changed`,
     )})
@@ -101,7 +104,7 @@ export async function changeMemberRole(
  * @example
  * const r = await removeMember(db, { actorId, org: ref, targetId });
  */
-export async function removeMember(db: Database, input: { actorId: string; org: OrgRef; targetId: string }): Promise<MemberChangeResult> {
+export async function removeMember(db: Database, input: { actorId: string; org: OrgRef; targetId: string; context?: RequestContext }): Promise<MemberChangeResult> {
   const actor = { type: "user", id: input.actorId } as const;
   const leaving = input.actorId === input.targetId;
   const result = await db.execute(sql`
@@ -142,6 +145,8 @@ export async function removeMember(db: Database, input: { actorId: string; org: 
         targetType: "user",
         targetId: sql`removed.user_id::text`,
         metadata: sql`jsonb_build_object('role', removed.role, 'revokedTokens', (SELECT count(*) FROM dropped))`,
+        subjectUserId: sql`removed.user_id`,
+        context: input.context,
       },
       sql`removed`,
     )})
@@ -155,7 +160,7 @@ export async function removeMember(db: Database, input: { actorId: string; org: 
  * locked FOR UPDATE so concurrent changes serialize and re-read), `me`
  * (the caller, if enabled) and `target`.
  */
-function lockedMembers(input: { actorId: string; org: OrgRef; targetId: string }): SQL {
+function lockedMembers(input: { actorId: string; org: OrgRef; targetId: string; context?: RequestContext }): SQL {
   return sql`org AS (
       SELECT o.id, o.personal FROM organizations o WHERE ${orgMatch(input.org)}
     ),

@@ -3,6 +3,7 @@
  * the caller's membership is checked inside that statement (a disabled user
  * is a member of nothing). Membership changes live in `org-members.ts`.
  */
+import type { RequestContext } from "../lib/request-context";
 import { sql, type SQL } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
@@ -152,7 +153,7 @@ export type CreateOrgResult =
  * @example
  * const r = await createOrg(db, { userId, name: "Acme", slugs: ["acme", "acme-k3f9"] });
  */
-export async function createOrg(db: Database, input: { userId: string; name: string; slugs: readonly string[] }): Promise<CreateOrgResult> {
+export async function createOrg(db: Database, input: { userId: string; name: string; slugs: readonly string[]; context?: RequestContext }): Promise<CreateOrgResult> {
   const candidates = sql.join(
     input.slugs.map((slug, rank) => sql`(${slug}::text, ${rank}::int)`),
     sql`, `,
@@ -179,7 +180,7 @@ export async function createOrg(db: Database, input: { userId: string; name: str
         RETURNING role
       ),
       audit AS (${auditInsert(
-        { actor, action: "org.create", orgId: sql`org.id`, targetType: "organization", targetId: sql`org.id::text`, metadata: sql`jsonb_build_object('slug', org.slug)` },
+        { actor, action: "org.create", orgId: sql`org.id`, targetType: "organization", targetId: sql`org.id::text`, metadata: sql`jsonb_build_object('slug', org.slug)`, subjectUserId: sql`${input.userId}::uuid`, context: input.context },
         sql`org`,
       )})
       SELECT (SELECT count(*) FROM me)::int AS me, org.id, org.slug, org.name, org.personal, owner_row.role, org.created_at

@@ -3,6 +3,7 @@
  * builders the connect flow puts in its ONE batch, the members' status list,
  * and the service clients' token read (read + audit in one statement).
  */
+import type { RequestContext } from "../lib/request-context";
 import { and, eq, inArray, isNotNull, isNull, ne, notExists, notInArray, sql } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
@@ -167,7 +168,7 @@ export interface SealedTokenRow {
  */
 export async function readPageToken(
   db: Database,
-  input: { clientId: string; allowedOrgs: readonly string[]; org: OrgRef; pageId: string },
+  input: { clientId: string; allowedOrgs: readonly string[]; org: OrgRef; pageId: string; context?: RequestContext },
 ): Promise<(SealedTokenRow & { page: { id: string; externalId: string; name: string } }) | null> {
   const actor = { type: "service_client", id: input.clientId } as const;
   const result = await db.execute(sql`
@@ -191,6 +192,7 @@ export async function readPageToken(
         targetType: "provider_page",
         targetId: sql`tok.page_id::text`,
         metadata: sql`jsonb_build_object('provider', tok.provider, 'tokenId', tok.id)`,
+        context: input.context,
       },
       sql`tok`,
     )})

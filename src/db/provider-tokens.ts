@@ -11,6 +11,7 @@
  *   concurrent reconnect can neither violate the partial unique index nor
  *   leave two active tokens.
  */
+import type { RequestContext } from "../lib/request-context";
 import { and, eq, isNull, sql, type SQL } from "drizzle-orm";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
@@ -139,7 +140,7 @@ export function disconnectProviderStatement(db: Database, input: { orgId: string
  */
 export async function readUserToken(
   db: Database,
-  input: { clientId: string; allowedOrgs: readonly string[]; org: OrgRef; userId: string; provider: string },
+  input: { clientId: string; allowedOrgs: readonly string[]; org: OrgRef; userId: string; provider: string; context?: RequestContext },
 ): Promise<(SealedTokenRow & { userId: string; providerSubject: string; personal: boolean }) | null> {
   const actor = { type: "service_client", id: input.clientId } as const;
   const result = await db.execute(sql`
@@ -163,6 +164,8 @@ export async function readUserToken(
         targetType: "provider_token",
         targetId: sql`tok.id::text`,
         metadata: sql`jsonb_build_object('provider', tok.provider, 'userId', tok.user_id)`,
+        subjectUserId: sql`tok.user_id`,
+        context: input.context,
       },
       sql`tok`,
     )})

@@ -319,7 +319,7 @@ export const auditEvents = pgTable(
   "audit_events",
   {
     id: bigint("id", { mode: "bigint" }).primaryKey().generatedAlwaysAsIdentity(),
-    /** `user`, `service_client` or `system`. */
+    /** `user`, `service_client`, `system` or `anonymous` (nobody proven: a failed sign-in, a replayed refresh token). */
     actorType: text("actor_type").notNull(),
     actorId: text("actor_id"),
     action: text("action").notNull(),

@@ -11,6 +11,8 @@
  * other refresh-token families (e.g. OAuth clients) can reuse it.
  */
 import { and, desc, eq, gt, isNull, sql, type SQL } from "drizzle-orm";
+import type { RequestContext } from "../lib/request-context";
+import { auditInsert } from "./audit";
 import type { Database } from "./client";
 import { sessions } from "./schema";
 
@@ -127,6 +129,8 @@ export interface RefreshInput {
   clientId?: string | SQL | undefined;
   /** A further condition on the family row `s` (the OAuth grant's resource); unmet: `rejected`, nothing rotated. */
   familyCondition?: SQL | undefined;
+  /** The request (`c.var.request`), for the `refresh.reuse_detected` audit row. */
+  context?: RequestContext | undefined;
 }
 
 /**
@@ -139,7 +143,8 @@ export interface RefreshInput {
  *   than `graceSeconds` ago (a parallel tab): nothing changes;
  * - `reused`: the family secret matches but the secret is neither current
  *   nor in-grace previous (a token from any earlier generation), or, for a
- *   two-part token, the previous hash past the grace window: the family is revoked;
+ *   two-part token, the previous hash past the grace window: the family is
+ *   revoked, and a `refresh.reuse_detected` audit row written with it;
  * - `rejected`: anything else (unknown family, unknown id, revoked, expired,
  *   disabled). An unknown family secret never changes the row, so knowing a
  *   session id is not enough to sign anyone out.
@@ -205,8 +210,22 @@ export function refreshSessionStatement(db: Database, input: RefreshInput) {
       WHERE s.id = locked.id AND locked.revoked_at IS NULL
         AND ((locked.family_match AND locked.secret_hash <> ${presented} AND NOT (locked.is_previous AND locked.in_grace))
           OR (${family}::text IS NULL AND locked.is_previous AND NOT locked.in_grace))
-      RETURNING s.id, s.user_id
-    )
+      RETURNING s.id, s.user_id, s.client_id
+    ),
+    audit_reuse AS (${auditInsert(
+      {
+        // Whoever presented the old token is not proven to be anyone.
+        actor: { type: "anonymous" },
+        action: "refresh.reuse_detected",
+        orgId: sql`NULL::uuid`,
+        targetType: "session",
+        targetId: sql`reused.id::text`,
+        metadata: sql`jsonb_strip_nulls(jsonb_build_object('family_id', reused.id, 'client_id', reused.client_id))`,
+        subjectUserId: sql`reused.user_id`,
+        context: input.context,
+      },
+      sql`reused`,
+    )})
     SELECT 'rotated' AS outcome, r.id, r.user_id, extract(epoch FROM r.expires_at)::float8 AS expires_at, l.email, l.email_verified, l.name, l.image
       FROM rotated r JOIN locked l ON l.id = r.id
     UNION ALL
@@ -279,29 +298,47 @@ export function ownerOf(proof: SessionProof): SQL {
 }
 
 /**
- * Revokes, in one UPDATE, the caller's own session (`"current"`), every
+ * Revokes, in one statement, the caller's own session (`"current"`), every
  * session of the caller's user (`"all"`), or one session by id that must
- * belong to the caller's user. Returns the ids it revoked (to denylist);
- * an id of another user's session, or an already revoked one, yields none.
+ * belong to the caller's user, with one audit row per revoked session
+ * (`signout`, or `session.revoke` when the user ends a session from the
+ * account page or the API). Returns the ids it revoked (to denylist); an id
+ * of another user's session, or an already revoked one, yields none.
  *
  * @example
- * const ids = await revokeSessions(db, { kind: "jwt", sessionId, userId }, "all");
+ * const ids = await revokeSessions(db, { kind: "jwt", sessionId, userId }, "all", { action: "signout", context: c.var.request });
  */
 export async function revokeSessions(
   db: Database,
   proof: SessionProof,
   target: "current" | "all" | { sessionId: string },
+  audit: { action: "signout" | "session.revoke"; context: RequestContext | undefined },
 ): Promise<string[]> {
-  // Browser sessions only: apps keep their access until revoked from the account page.
-  const owner = and(eq(sessions.userId, ownerOf(proof)), isNull(sessions.clientId));
   const which =
-    target === "all" ? owner : and(owner, eq(sessions.id, target === "current" ? proof.sessionId : target.sessionId));
-  const rows = await db
-    .update(sessions)
-    .set({ revokedAt: sql`now()` })
-    .where(and(which, isNull(sessions.revokedAt)))
-    .returning({ id: sessions.id });
-  return rows.map((r) => r.id);
+    target === "all" ? sql`` : sql`AND s.id = ${target === "current" ? proof.sessionId : target.sessionId}::uuid`;
+  const scope = target === "all" ? "all" : target === "current" ? "current" : "one";
+  const result = await db.execute(sql`
+    WITH revoked AS (
+      -- Browser sessions only: apps keep their access until revoked from the account page.
+      UPDATE sessions s SET revoked_at = now()
+      WHERE s.user_id = ${ownerOf(proof)} AND s.client_id IS NULL AND s.revoked_at IS NULL ${which}
+      RETURNING s.id, s.user_id
+    ),
+    audit AS (${auditInsert(
+      {
+        actor: { type: "user", id: sql`revoked.user_id` },
+        action: audit.action,
+        orgId: sql`NULL::uuid`,
+        targetType: "session",
+        targetId: sql`revoked.id::text`,
+        metadata: sql`jsonb_build_object('session_id', revoked.id, 'scope', ${scope}::text)`,
+        subjectUserId: sql`revoked.user_id`,
+        context: audit.context,
+      },
+      sql`revoked`,
+    )})
+    SELECT id::text FROM revoked`);
+  return (result.rows as { id: unknown }[]).map((r) => String(r.id));
 }
 
 export interface ActiveSession {

@@ -17,7 +17,9 @@
  * duplicate learns the outcome in that same round trip.
  */
 import { sql, type SQL } from "drizzle-orm";
+import type { RequestContext } from "../lib/request-context";
 import type { Database } from "./client";
+import { failedSignInSubjectSql, signInFailureAuditSql, type FailedSignInIdentity } from "./signin-audit";
 
 /** What a duplicate callback sees of the claimant's work. */
 export type SignInObservation =
@@ -82,13 +84,26 @@ export async function observeSignIn(db: Database, stateHash: string, session: De
 
 /**
  * Records the error code a claimant ended with, so its duplicates stop
- * waiting and answer the same. One UPDATE; only a pending claim changes.
+ * waiting and answer the same, and writes its `signin.failure` audit row in
+ * the same statement. One UPDATE; only a pending claim changes (and only
+ * then is the failure audited).
  *
  * @example
- * await recordSignInFailure(db, stateHash, "AccountNotLinked");
+ * await recordSignInFailure(db, stateHash, "AccountNotLinked", { who, reason: "not_linked", context: c.var.request });
  */
-export async function recordSignInFailure(db: Database, stateHash: string, code: string): Promise<void> {
-  await db.execute(sql`UPDATE oauth_consumed_states SET outcome = ${code} WHERE state_hash = ${stateHash} AND outcome IS NULL`);
+export async function recordSignInFailure(
+  db: Database,
+  stateHash: string,
+  code: string,
+  audit: { who: FailedSignInIdentity; reason: string | null; context: RequestContext | undefined },
+): Promise<void> {
+  await db.execute(sql`
+    WITH recorded AS (
+      UPDATE oauth_consumed_states SET outcome = ${code} WHERE state_hash = ${stateHash} AND outcome IS NULL
+      RETURNING ${failedSignInSubjectSql(audit.who)} AS user_id
+    ),
+    audit AS (${signInFailureAuditSql({ code: sql`${code}::text`, provider: audit.who.provider, reason: audit.reason, context: audit.context }, sql`recorded`)})
+    SELECT count(*) FROM recorded`);
 }
 
 /**

@@ -10,7 +10,10 @@
  *      linking user, or the owner of the same verified email; create the
  *      user and/or the account; refuse (see below) otherwise. A verified
  *      email whose only owners are unverified gets a new user: an
- *      unverified claim never blocks, nor joins, the address's real owner;
+ *      unverified claim never blocks, nor joins, the address's real owner.
+ *      Its audit rows too: `user.create`, `signin.success` with the
+ *      `new_device`/`new_country` flags computed from the user's earlier
+ *      sign-in events, `account.link` (see `signInAuditSql`);
  *   3. the personal organization, when the user has none;
  *   4. the owner membership of it;
  *   5. the provider's tokens, encrypted, as the user's `token_type='user'` row;
@@ -38,6 +41,8 @@ import { TOKEN_AAD_VERSION } from "./provider-tokens";
 import { insertSessionStatement, type NewSession } from "./sessions";
 import { finishStateStatement } from "./signin-claim";
 import { byteaLiteral } from "../lib/hex";
+import type { RequestContext } from "../lib/request-context";
+import { signInAuditSql } from "./signin-audit";
 
 /** Why the database refused a sign-in. */
 export type SignInRefusal =
@@ -63,7 +68,15 @@ export type SignInRefusal =
 export type SignInPath = "new" | "existing" | "link" | "email_match";
 
 export type SignInResult =
-  | { ok: true; path: SignInPath; userId: string; sessionId: string; profile: SignedInProfile }
+  | {
+      ok: true;
+      path: SignInPath;
+      userId: string;
+      sessionId: string;
+      profile: SignedInProfile;
+      /** The flags of the `signin.success` event (`new_device`, `new_country`); empty for a link or a new user. */
+      flags: string[];
+    }
   | { ok: false; refusal: SignInRefusal };
 
 /** The signed-in user's profile as stored, for the session JWT. */
@@ -94,6 +107,8 @@ export interface SignInBatchInput {
    * past the limit the batch refuses `code_attempts` and rolls back.
    */
   codeAttempt?: SQL | null;
+  /** The request (`c.var.request`): the audit rows carry it, and the sign-in flags compare with it. */
+  context?: RequestContext | null;
 }
 
 /** SQLSTATE raised by `gatehouse_refuse()`; its message is the refusal. */
@@ -171,7 +186,8 @@ async function executeBatch(db: Database, input: SignInBatchInput): Promise<Sign
     throw new Error("sign-in batch returned no decision");
   }
   const profile = { email: textOrNull(row.email), emailVerified: row.email_verified === true, name: textOrNull(row.name), image: textOrNull(row.image) };
-  return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile };
+  const flags = Array.isArray(row.flags) ? row.flags.map(String) : [];
+  return { ok: true, path: row.path, userId: row.user_id, sessionId: input.session.sessionId, profile, flags };
 }
 
 /** Statement 5: the provider's tokens as the user's personal `token_type='user'` row; none without tokens. */
@@ -198,7 +214,7 @@ function connectStatements(db: Database, input: SignInBatchInput) {
   if (!input.connect) return [];
   if (input.linkUserId === null) throw new Error("a connect needs the linking user");
   const { provider, subject } = input.profile;
-  return pagesConnectStatements(db, { ...input.connect, userId: input.linkUserId, provider, subject });
+  return pagesConnectStatements(db, { ...input.connect, userId: input.linkUserId, provider, subject, context: input.context ?? null });
 }
 
 /** Statement 2: the decision and the user/account writes, in one statement. */
@@ -278,7 +294,7 @@ function decideStatement(input: SignInBatchInput): SQL {
       SELECT COALESCE((SELECT id FROM new_user), d.user_id), i.provider, i.subject, i.issuer, i.email, i.email_verified
       FROM input i, decision d
       WHERE d.path IN ('new', 'link', 'email_match')
-      RETURNING user_id
+      RETURNING id, user_id
     ),
     known_account AS (
       UPDATE accounts a
@@ -286,8 +302,9 @@ function decideStatement(input: SignInBatchInput): SQL {
       FROM input i, decision d, account
       WHERE a.id = account.id AND d.path = 'existing'
       RETURNING a.user_id
-    )
-    SELECT d.path,
+    ),
+    ${signInAuditSql(input)}
+    SELECT d.path, (SELECT flags FROM signed_in) AS flags,
       CASE WHEN d.path IN ('new', 'existing', 'link', 'email_match')
         THEN COALESCE((SELECT user_id FROM new_account), (SELECT user_id FROM known_account))::text
         -- Refuse: fail the statement (and the batch) with SQLSTATE GH001 naming the outcome.

@@ -132,6 +132,18 @@ export class ConfigReader {
     return n;
   }
 
+  /** A whole number from `min` to `max` (`hint` names the unit), or `fallback` when unset. */
+  wholeNumber(variable: string, fallback: number, min: number, max: number, hint: string): number {
+    const value = this.optional(variable);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problem(variable, "invalid", hint);
+      return fallback;
+    }
+    return n;
+  }
+
   secret(variable: string, value: string | undefined): string | undefined {
     if (value !== undefined && value.length < MIN_SECRET_LENGTH) {
       return this.problem(variable, "too_short", `at least ${MIN_SECRET_LENGTH} characters`);

@@ -109,7 +109,7 @@ export const account = new Hono<AppEnv>()
     const proof = await identifySession(c);
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
     if (!PROVIDER_ID.test(provider)) throw new GatehouseError("NotFound", "There is no such linked account.");
-    const result = await unlinkAccount(await c.var.db(), proof, { provider, accountId });
+    const result = await unlinkAccount(await c.var.db(), proof, { provider, accountId, context: c.var.request });
     switch (result.outcome) {
       case "unauthorized":
         throw new GatehouseError("Unauthorized", "Sign in first.");
@@ -132,7 +132,7 @@ export const account = new Hono<AppEnv>()
     const proof = await identifySession(c);
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
     // A malformed id cannot name a session: same answer as another user's id.
-    const revoked = UUID.test(id) ? await revokeSessions(await c.var.db(), proof, { sessionId: id }) : [];
+    const revoked = UUID.test(id) ? await revokeSessions(await c.var.db(), proof, { sessionId: id }, { action: "session.revoke", context: c.var.request }) : [];
     if (revoked.length === 0) throw new GatehouseError("NotFound", "There is no such session.");
     await denySessionIds(c, revoked);
     if (id === proof.sessionId) {
@@ -146,7 +146,7 @@ export const account = new Hono<AppEnv>()
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
     const org = parseOrgRef(c.req.param("org"));
     // A malformed reference names no organization: the same 404 as one the user is not in.
-    const result = org ? await disconnectProviderForSession(await c.var.db(), proof, { org, provider: "facebook" }) : null;
+    const result = org ? await disconnectProviderForSession(await c.var.db(), proof, { org, provider: "facebook", context: c.var.request }) : null;
     if (!result || (!result.ok && result.refusal === "not_member")) throw new GatehouseError("NotFound", "There is no such organization.");
     if (!result.ok) throw new GatehouseError("Forbidden", "Only owners and admins can disconnect Facebook from this organization.");
     return c.redirect("/account?notice=disconnected", 303);
@@ -155,7 +155,7 @@ export const account = new Hono<AppEnv>()
     const clientId = c.req.param("clientId").toLowerCase();
     const proof = await identifySession(c);
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
-    const result = UUID.test(clientId) ? await revokeUserApp(await c.var.db(), proof, clientId) : { revoked: false, familyIds: [] };
+    const result = UUID.test(clientId) ? await revokeUserApp(await c.var.db(), proof, clientId, c.var.request) : { revoked: false, familyIds: [] };
     if (!result.revoked) throw new GatehouseError("NotFound", "This application has no access to your account.");
     // Its access tokens carry the family id as `sid`: userinfo refuses them from now on.
     await denyFamilies(c, result.familyIds);

@@ -33,10 +33,11 @@ import { deleteTransaction, loadTransaction, type SignInTransaction } from "../k
 import { readCookie, serializeCookie } from "../lib/cookies";
 import { seal, sha256Hex } from "../lib/crypto";
 import { describeError, log } from "../lib/log";
-import { storedProfile } from "../lib/profile";
+import { storedProfile, type StoredProfile } from "../lib/profile";
 import { count } from "../observability/metrics";
 import type { ProviderTokenSet, SignInProvider } from "../providers";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
+import { noticeSuspiciousSignIn } from "../sessions/signin-notice";
 import { deriveSignInRefreshToken, type MintedRefreshToken } from "../sessions/refresh-token";
 import { followClaimant } from "./callback-follow";
 import { prepareFacebookConnect, type PreparedConnect } from "./org-facebook";
@@ -69,19 +70,26 @@ export const callback = new Hono<AppEnv>().get("/:provider", async (c) => {
 
   // The provider validates the callback (iss, …), then calls this right before its code exchange.
   let claimed = false;
+  // What the failure's audit row can say: the identity, once the provider answered, and the refusal.
+  const known: KnownSoFar = { profile: null, refusal: null };
   const beforeExchange = async () => {
     const claim = await claimSignInState(await c.var.db(), stateHash, refresh);
     if (!claim.won) throw new ClaimLost(claim.seen);
     claimed = true;
   };
   try {
-    return await completeSignIn(c, { provider, callbackUrl, state, stateHash, transaction, refresh, beforeExchange, claimed: () => claimed });
+    return await completeSignIn(c, { provider, callbackUrl, state, stateHash, transaction, refresh, beforeExchange, claimed: () => claimed, known });
   } catch (error) {
     if (error instanceof ClaimLost) return followClaimant(c, { provider: provider.id, stateHash, refresh, transaction, seen: error.seen });
-    if (claimed) await recordFailure(c, stateHash, provider.id, error);
+    if (claimed) await recordFailure(c, { stateHash, provider: provider.id, linkUserId: transaction.linkUserId, known }, error);
     throw error;
   }
 });
+
+interface KnownSoFar {
+  profile: StoredProfile | null;
+  refusal: SignInRefusal | null;
+}
 
 /** Thrown by the claim when another copy of this callback holds the state. */
 class ClaimLost extends Error {
@@ -103,6 +111,7 @@ async function completeSignIn(
     refresh: MintedRefreshToken;
     beforeExchange: () => Promise<void>;
     claimed: () => boolean;
+    known: KnownSoFar;
   },
 ): Promise<Response> {
   const { provider, callbackUrl, state, stateHash, transaction, refresh } = input;
@@ -119,6 +128,7 @@ async function completeSignIn(
   if (!input.claimed()) throw new Error("the provider exchanged the code without claiming the state");
   const stored = profile.provider === provider.id ? storedProfile(profile) : null;
   if (!stored) throw new GatehouseError("OAuthCallback", "The provider did not return a usable account id.");
+  input.known.profile = stored;
   const prepared = await prepareConnect(c, provider, transaction, stored.subject, tokens);
 
   const now = new Date();
@@ -130,10 +140,12 @@ async function completeSignIn(
     token: await sealTokens(c, prepared?.userTokens ?? tokens, stored.provider, stored.subject),
     connect: prepared?.connect ?? null,
     session: newSessionFor(c, refresh, now),
+    context: c.var.request,
   });
   // The KV transaction stays until it expires: a late copy of this callback
   // (a restored tab) still proves its browser with it and follows this outcome.
   if (!result.ok) {
+    input.known.refusal = result.refusal;
     const { code, message } = REFUSAL_ERRORS[result.refusal];
     log("info", "sign_in_refused", { provider: provider.id, refusal: result.refusal });
     throw new GatehouseError(code, message, { extra: { provider: provider.id } });
@@ -141,6 +153,8 @@ async function completeSignIn(
 
   log("info", "signed_in", { provider: provider.id, path: result.path });
   count(c, { event: "signin", provider: provider.id });
+  // A flagged sign-in (new device or country) is told to the user; a failed send is logged, never fatal.
+  await noticeSuspiciousSignIn(c, { flags: result.flags, method: provider.id, profile: result.profile });
   if (prepared) log("info", "pages_connected", { provider: provider.id, pages: prepared.connect.pages.length, capped: prepared.capped });
   await setSessionCookies(c, {
     userId: result.userId,
@@ -156,13 +170,26 @@ async function completeSignIn(
 
 /**
  * Stores the error code the claimant ended with, so its copies stop waiting
- * and answer the same. Best effort: if the database fails here too, the
- * copies give up after their wait and the original error still stands.
+ * and answer the same, with the `signin.failure` audit row in the same
+ * statement. Best effort: if the database fails here too, the copies give up
+ * after their wait and the original error still stands (logged).
  */
-async function recordFailure(c: Context<AppEnv>, stateHash: string, provider: string, error: unknown): Promise<void> {
+async function recordFailure(
+  c: Context<AppEnv>,
+  failed: { stateHash: string; provider: string; linkUserId: string | null; known: KnownSoFar },
+  error: unknown,
+): Promise<void> {
+  const { stateHash, provider, known } = failed;
   const code = (error instanceof GatehouseError ? error : classifyDatabaseError(error))?.code ?? "Internal";
+  const who = {
+    provider,
+    subject: known.profile?.subject ?? null,
+    emailNormalized: known.profile?.emailNormalized ?? null,
+    emailVerified: known.profile?.emailVerified ?? false,
+    linkUserId: failed.linkUserId,
+  };
   try {
-    await recordSignInFailure(await c.var.db(), stateHash, code);
+    await recordSignInFailure(await c.var.db(), stateHash, code, { who, reason: known.refusal, context: c.var.request });
   } catch (recordError) {
     log("warn", "sign_in_failure_unrecorded", { provider, code, ...describeError(recordError) });
   }

@@ -34,6 +34,7 @@ import { limitBody, requireTrustedOrigin } from "../middleware/csrf";
 import { count } from "../observability/metrics";
 import { EmailCodePage, EmailStartPage } from "../pages/email";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
+import { noticeSuspiciousSignIn } from "../sessions/signin-notice";
 import { deriveSignInRefreshToken } from "../sessions/refresh-token";
 import { redirectTarget } from "./signin";
 
@@ -124,7 +125,7 @@ export const email = new Hono<AppEnv>()
     }
     const db = await c.var.db();
     if (!constantTimeEqual(await sha256Hex(`${challenge}:${code}`), stored.codeHash)) {
-      const attempts = await recordWrongCode(db, challengeHash);
+      const attempts = await recordWrongCode(db, challengeHash, { emailNormalized: stored.emailNormalized, context: c.var.request });
       if (attempts >= MAX_CODE_ATTEMPTS) throw tooManyAttempts();
       throw new GatehouseError("EmailCodeInvalid", "The code is not right.", { extra: { attemptsLeft: MAX_CODE_ATTEMPTS - attempts }, backHref: back });
     }
@@ -147,6 +148,7 @@ export const email = new Hono<AppEnv>()
       token: null,
       codeAttempt: codeAttemptStatement(challengeHash),
       session: newSessionFor(c, refresh, now),
+      context: c.var.request,
     });
     if (!result.ok) {
       log("info", "sign_in_refused", { provider: EMAIL_PROVIDER, refusal: result.refusal });
@@ -156,6 +158,7 @@ export const email = new Hono<AppEnv>()
     }
     log("info", "signed_in", { provider: EMAIL_PROVIDER, path: result.path });
     count(c, { event: "signin", provider: EMAIL_PROVIDER });
+    await noticeSuspiciousSignIn(c, { flags: result.flags, method: EMAIL_PROVIDER, profile: result.profile });
     await setSessionCookies(c, { userId: result.userId, sessionId: result.sessionId, refreshToken: refresh.token, now, profile: result.profile });
     c.header("Set-Cookie", serializeCookie(EMAIL_COOKIE, "", 0), { append: true });
     c.header("Cache-Control", "no-store");

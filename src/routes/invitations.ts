@@ -41,7 +41,7 @@ export const orgInvitations = new Hono<AppEnv>()
     if (emailNormalized === null) throw new GatehouseError("InvalidRequest", "The email address is invalid.", { extra: { field: "email" } });
     // Per inviter: invitations are addressed to strangers' mailboxes by the inviting app.
     await enforceKeyedRateLimit(c.var.rateLimiter, "invite", `user:${c.var.caller.userId}`);
-    const result = await createInvitation(await c.var.db(), { actorId: c.var.caller.userId, org, emailNormalized, role: body.role });
+    const result = await createInvitation(await c.var.db(), { actorId: c.var.caller.userId, org, emailNormalized, role: body.role, context: c.var.request });
     if (!result.ok) throw invitationError(result.refusal);
     return c.json({ invitation: result.value }, 201);
   })
@@ -53,7 +53,7 @@ export const orgInvitations = new Hono<AppEnv>()
   .delete("/:org/invitations/:invitationId", bearer, async (c) => {
     const org = orgParam(c.req.param("org"));
     const invitationId = uuidParam(c.req.param("invitationId"));
-    const result = await revokeInvitation(await c.var.db(), { actorId: c.var.caller.userId, org, invitationId });
+    const result = await revokeInvitation(await c.var.db(), { actorId: c.var.caller.userId, org, invitationId, context: c.var.request });
     if (!result.ok) throw invitationError(result.refusal);
     return c.json({ revoked: result.value.id });
   })
@@ -75,7 +75,7 @@ export const invitations = new Hono<AppEnv>()
   .get("/", bearer, async (c) => c.json({ invitations: await listMyInvitations(await c.var.db(), c.var.caller.userId) }))
   .post("/:invitationId/accept", bearer, async (c) => {
     const invitationId = uuidParam(c.req.param("invitationId"));
-    const result = await acceptInvitation(await c.var.db(), { userId: c.var.caller.userId, invitationId });
+    const result = await acceptInvitation(await c.var.db(), { userId: c.var.caller.userId, invitationId, context: c.var.request });
     if (!result.ok) throw invitationError(result.refusal);
     return c.json({ org: { ...result.value.org, role: result.value.role } });
   })

@@ -126,6 +126,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
       session: { sessionId: session.sessionId, userId: session.userId },
       maxAge: req.maxAge,
       issue: await codeToIssue(c, req, code, "granted", org === "" ? null : org),
+      context: c.var.request,
     });
     if (!outcome.orgOk) throw new GatehouseError("Forbidden", "You are not a member of that organization.");
     const check = checkAgainstClient(parsed, outcome.client, defaultResource(config));

@@ -88,7 +88,7 @@ export const orgClients = new Hono<AppEnv>()
     if (!checked.ok) throw invalid(checked.field, checked.problem);
     const secret = checked.value.type === "confidential" ? await newClientSecret() : null;
     const client = written(
-      await createOrgClient(await c.var.db(), { actorId: c.var.caller.userId, org, registration: checked.value, secretHash: secret?.secretHash ?? null }),
+      await createOrgClient(await c.var.db(), { actorId: c.var.caller.userId, org, registration: checked.value, secretHash: secret?.secretHash ?? null, context: c.var.request }),
     );
     return c.json({ client, ...(secret ? { clientSecret: secret.secret } : {}) }, 201);
   })
@@ -112,6 +112,7 @@ export const orgClients = new Hono<AppEnv>()
         clientId,
         patch: checked.value,
         ...(applicationType === undefined ? {} : { applicationType: kind }),
+        context: c.var.request,
       }),
     );
     return c.json({ client });
@@ -120,12 +121,12 @@ export const orgClients = new Hono<AppEnv>()
     const org = orgParam(c.req.param("org"));
     const clientId = uuidParam(c.req.param("clientId"));
     const secret = await newClientSecret();
-    const client = written(await updateOrgClient(await c.var.db(), { actorId: c.var.caller.userId, org, clientId, patch: {}, secretHash: secret.secretHash }));
+    const client = written(await updateOrgClient(await c.var.db(), { actorId: c.var.caller.userId, org, clientId, patch: {}, secretHash: secret.secretHash, context: c.var.request }));
     return c.json({ client, clientSecret: secret.secret });
   })
   .delete("/:org/clients/:clientId", bearer, async (c) => {
     const org = orgParam(c.req.param("org"));
     const clientId = uuidParam(c.req.param("clientId"));
-    const client = written(await deleteOrgClient(await c.var.db(), { actorId: c.var.caller.userId, org, clientId }));
+    const client = written(await deleteOrgClient(await c.var.db(), { actorId: c.var.caller.userId, org, clientId, context: c.var.request }));
     return c.json({ deleted: client.clientId });
   });

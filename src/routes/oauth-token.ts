@@ -174,6 +174,7 @@ export const oauthToken = new Hono<AppEnv>()
       refreshTtlSeconds: config.sessions.refreshTtlSeconds,
       graceSeconds: config.sessions.refreshGraceSeconds,
       resource: request.resource,
+      context: c.var.request,
     });
     switch (result.outcome) {
       case "invalid_client":

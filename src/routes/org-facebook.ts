@@ -88,7 +88,7 @@ export async function prepareFacebookConnect(
  */
 export const orgFacebook = new Hono<AppEnv>().post("/:org/providers/facebook/disconnect", requireBearer(), async (c) => {
   const org = orgParam(c.req.param("org"));
-  const result = await disconnectProvider(await c.var.db(), { userId: c.var.caller.userId, org, provider: "facebook" });
+  const result = await disconnectProvider(await c.var.db(), { userId: c.var.caller.userId, org, provider: "facebook", context: c.var.request });
   if (!result.ok) {
     if (result.refusal === "not_member") throw orgNotFound();
     throw new GatehouseError("Forbidden", "Only owners and admins can disconnect Facebook from this organization.");

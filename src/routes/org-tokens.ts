@@ -30,7 +30,7 @@ export const orgTokens = new Hono<AppEnv>()
     const client = await requireServiceClient(c);
     const org = orgParam(c.req.param("org"));
     const pageId = uuidParam(c.req.param("pageId"));
-    const row = await readPageToken(await c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, pageId });
+    const row = await readPageToken(await c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, pageId, context: c.var.request });
     if (!row) throw tokenNotFound();
     const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, storedPageTokenAad({ ...row, externalPageId: row.page.externalId }));
     if (accessToken === null) throw unreadable(row.tokenId);
@@ -49,7 +49,7 @@ export const orgTokens = new Hono<AppEnv>()
     const userId = uuidParam(c.req.param("userId"));
     const provider = c.req.param("provider");
     if (!PROVIDER_ID.test(provider)) throw tokenNotFound();
-    const row = await readUserToken(await c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, userId, provider });
+    const row = await readUserToken(await c.var.db(), { clientId: client.id, allowedOrgs: client.orgs, org, userId, provider, context: c.var.request });
     if (!row) throw tokenNotFound();
     const accessToken = await openAccessToken(c.var.config.encryptionKeys, row, storedUserTokenAad(row));
     if (accessToken === null) throw unreadable(row.tokenId);

@@ -59,7 +59,7 @@ export const orgs = new Hono<AppEnv>()
       const problem = slugProblem(body.slug);
       if (problem) throw new GatehouseError("InvalidRequest", "The slug is invalid.", { extra: { field: "slug", reason: problem } });
     }
-    const result = await createOrg(await c.var.db(), { userId: c.var.caller.userId, name: body.name, slugs: slugCandidates(body) });
+    const result = await createOrg(await c.var.db(), { userId: c.var.caller.userId, name: body.name, slugs: slugCandidates(body), context: c.var.request });
     if (!result.ok) {
       if (result.reason === "slug_taken") throw new GatehouseError("SlugTaken", "This slug is taken.", { extra: { field: "slug" } });
       throw new GatehouseError("AccessDenied", "This account cannot create organizations.");
@@ -80,21 +80,21 @@ export const orgs = new Hono<AppEnv>()
     const org = orgParam(c.req.param("org"));
     const targetId = uuidParam(c.req.param("userId"));
     const body = await jsonBody(c, changeRoleBody);
-    const result = await changeMemberRole(await c.var.db(), { actorId: c.var.caller.userId, org, targetId, role: body.role });
+    const result = await changeMemberRole(await c.var.db(), { actorId: c.var.caller.userId, org, targetId, role: body.role, context: c.var.request });
     if (!result.ok) throw refusalError(result.refusal);
     return c.json({ member: { userId: result.member.userId, role: result.member.role }, changed: result.changed });
   })
   .delete("/:org/members/:userId", bearer, async (c) => {
     const org = orgParam(c.req.param("org"));
     const targetId = uuidParam(c.req.param("userId"));
-    const result = await removeMember(await c.var.db(), { actorId: c.var.caller.userId, org, targetId });
+    const result = await removeMember(await c.var.db(), { actorId: c.var.caller.userId, org, targetId, context: c.var.request });
     if (!result.ok) throw refusalError(result.refusal);
     return c.json({ removed: result.member.userId });
   })
   .post("/:org/leave", bearer, async (c) => {
     const org = orgParam(c.req.param("org"));
     const me = c.var.caller.userId;
-    const result = await removeMember(await c.var.db(), { actorId: me, org, targetId: me });
+    const result = await removeMember(await c.var.db(), { actorId: me, org, targetId: me, context: c.var.request });
     if (!result.ok) throw refusalError(result.refusal === "target_not_found" ? "not_member" : result.refusal);
     return c.json({ left: true });
   })

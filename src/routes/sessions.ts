@@ -41,7 +41,7 @@ export const sessions = new Hono<AppEnv>()
     const proof = await identifySession(c);
     if (!proof) throw new GatehouseError("Unauthorized", "There is no valid session.");
     // A malformed id cannot name a session: same answer as another user's id.
-    const revoked = UUID.test(id) ? await revokeSessions(await c.var.db(), proof, { sessionId: id }) : [];
+    const revoked = UUID.test(id) ? await revokeSessions(await c.var.db(), proof, { sessionId: id }, { action: "session.revoke", context: c.var.request }) : [];
     if (revoked.length === 0) throw new GatehouseError("NotFound", "There is no such session.");
     await denySessionIds(c, revoked);
     if (id === proof.sessionId) clearSessionCookies(c);

@@ -28,7 +28,7 @@ export const signout = new Hono<AppEnv>()
       throw new GatehouseError("InvalidRequest", "scope must be omitted or `all`.", { extra: { field: "scope" } });
     }
     const proof = await identifySession(c);
-    const revoked = proof ? await revokeSessions(await c.var.db(), proof, scopeParam === "all" ? "all" : "current") : [];
+    const revoked = proof ? await revokeSessions(await c.var.db(), proof, scopeParam === "all" ? "all" : "current", { action: "signout", context: c.var.request }) : [];
     // A verified JWT's sid is denied even if its row was already revoked (a retry after a failed write).
     const denied = proof?.kind === "jwt" ? [...revoked, proof.sessionId] : revoked;
     await denySessionIds(c, denied);

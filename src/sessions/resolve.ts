@@ -111,6 +111,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
     nextFamilyHash: family.familySecretHash,
     refreshTtlSeconds: sessions.refreshTtlSeconds,
     graceSeconds: sessions.refreshGraceSeconds,
+    context: c.var.request,
   });
   switch (outcome.outcome) {
     case "rejected":
@@ -153,7 +154,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
  *
  * @example
  * const proof = await identifySession(c);
- * if (proof) await revokeSessions(await c.var.db(), proof, "current");
+ * if (proof) await revokeSessions(await c.var.db(), proof, "current", { action: "signout", context: c.var.request });
  */
 export async function identifySession(c: Context<AppEnv>): Promise<SessionProof | null> {
   const header = c.req.header("cookie");

@@ -109,6 +109,7 @@ describe("scheduled housekeeping", () => {
         deletedCodes: expect.any(Number),
         deletedGrants: expect.any(Number),
         deletedInvitations: expect.any(Number),
+        deletedAuditEvents: expect.any(Number),
       });
       expect(await exists("sessions", "id", stale)).toBe(false);
     }
