@@ -64,6 +64,8 @@ export interface Config {
   dynamicRegistration: "off" | "open";
   /** Email codes and links (`/auth/email`); `null` when EMAIL_SIGNIN is unset (docs/email.md). */
   email: EmailConfig | null;
+  /** Operators (ADMIN_USER_IDS): user ids, lowercase, allowed at `/admin` and `/api/admin` (docs/operators.md "Admin"); empty = none. */
+  adminUserIds: readonly string[];
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -158,6 +160,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   }
 
   const email = readEmailConfig(r, env);
+  const adminUserIds = readAdminUserIds(r, env);
   const allowedOrigins = r.origins("ALLOWED_ORIGINS");
   const allowedRedirectOrigins = r.origins("ALLOWED_REDIRECT_ORIGINS");
 
@@ -178,8 +181,28 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     serviceClients,
     dynamicRegistration: dynamicRegistration === "open" ? "open" : "off",
     email,
+    adminUserIds,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * ADMIN_USER_IDS: comma-separated user ids (UUIDs); unset or empty means no
+ * operators (an empty value is how a deployment turns them all off). Any
+ * malformed entry is a problem, so a typo never silently drops an operator.
+ */
+function readAdminUserIds(r: ConfigReader, env: Record<string, unknown>): string[] {
+  if (env.ADMIN_USER_IDS === "") return [];
+  const raw = r.optional("ADMIN_USER_IDS");
+  if (raw === undefined) return [];
+  const ids = raw.split(",").map((s) => s.trim().toLowerCase());
+  if (ids.length > 100 || ids.some((id) => !UUID.test(id))) {
+    r.problems.push({ variable: "ADMIN_USER_IDS", problem: "invalid", hint: "comma-separated user ids (UUIDs), at most 100" });
+    return [];
+  }
+  return [...new Set(ids)];
 }
 
 const parsed = new WeakMap<object, ConfigResult>();

@@ -25,7 +25,14 @@ export type AuditAction =
   | "oauth_client.update"
   | "oauth_client.secret_rotate"
   | "oauth_client.delete"
-  | "oauth_grant.revoke";
+  | "oauth_grant.revoke"
+  // Operators' actions (src/routes/admin*.ts); `session.revoke` also when a user signs a session out.
+  | "user.disable"
+  | "user.enable"
+  | "user.delete"
+  | "session.revoke"
+  | "impersonation.start"
+  | "impersonation.end";
 
 /** Who acted: a signed-in user (by id, or SQL yielding it) or a service client (by its configured id). */
 export type AuditActor = { type: "user"; id: string | SQL } | { type: "service_client"; id: string };
@@ -35,7 +42,7 @@ export interface AuditRow {
   action: AuditAction;
   /** SQL yielding the organization id (usually a CTE column); `NULL` for a user's own actions. */
   orgId: SQL;
-  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client" | "invitation";
+  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client" | "invitation" | "session";
   /** SQL yielding the target's id as text. */
   targetId: SQL;
   /** SQL yielding a jsonb object; never a secret. */
