@@ -82,7 +82,7 @@ export async function accountOverview(db: Database, userId: string): Promise<Acc
       .orderBy(asc(providerPages.name))
       .limit(500),
     userAppsStatement(db, userId),
-    eventsStatement(db, userScope(userId), { actions: [], since: null, until: null, before: null, limit: RECENT_EVENTS }),
+    eventsStatement(db, userScope(userId), { actions: [], since: null, until: null, before: null, limit: RECENT_EVENTS, ownHistory: true }),
   ]);
   return {
     user: user[0] ?? null,

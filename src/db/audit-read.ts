@@ -40,6 +40,12 @@ export interface EventFilter {
   before: bigint | null;
   /** 1…100. */
   limit: number;
+  /**
+   * A user reading their own history: the client address, User-Agent,
+   * country, ASN and request id of events someone else caused (an operator,
+   * an organization admin) are left out: they describe that person.
+   */
+  ownHistory?: boolean;
 }
 
 /** The largest page a read API returns. */
@@ -59,9 +65,13 @@ export function eventsStatement(db: Database, scope: SQL, filter: EventFilter) {
   if (filter.since) conditions.push(sql`e.at >= ${filter.since.toISOString()}::timestamptz`);
   if (filter.until) conditions.push(sql`e.at < ${filter.until.toISOString()}::timestamptz`);
   if (filter.before !== null) conditions.push(sql`e.id < ${filter.before.toString()}::bigint`);
+  const mine = filter.ownHistory ? sql`(e.actor_id IS NULL OR e.actor_id = e.subject_user_id::text)` : sql`true`;
   return db.execute(sql`
     SELECT e.id::text AS id, e.at, e.action, e.actor_type, e.actor_id, e.org_id, e.target_type, e.target_id,
-           e.subject_user_id, e.metadata, e.ip, e.user_agent, e.country, e.asn, e.request_id, e.flags
+           e.subject_user_id, e.metadata, e.flags,
+           CASE WHEN ${mine} THEN e.ip END AS ip, CASE WHEN ${mine} THEN e.user_agent END AS user_agent,
+           CASE WHEN ${mine} THEN e.country END AS country, CASE WHEN ${mine} THEN e.asn END AS asn,
+           CASE WHEN ${mine} THEN e.request_id END AS request_id
     FROM audit_events e
     WHERE ${sql.join(conditions, sql` AND `)}
     ORDER BY e.id DESC
@@ -83,7 +93,7 @@ export function userScope(userId: string | SQL): SQL {
  * if (!page) throw new GatehouseError("Unauthorized", "…");
  */
 export async function ownEvents(db: Database, owner: SQL, filter: EventFilter): Promise<{ events: AuditEventView[]; next: string | null } | null> {
-  const [me, page] = await db.batch([db.execute(sql`SELECT ${owner}::text AS id`), eventsStatement(db, userScope(owner), filter)]);
+  const [me, page] = await db.batch([db.execute(sql`SELECT ${owner}::text AS id`), eventsStatement(db, userScope(owner), { ...filter, ownHistory: true })]);
   if (typeof (me.rows[0] as { id?: unknown } | undefined)?.id !== "string") return null;
   return eventPage(page.rows, filter.limit);
 }

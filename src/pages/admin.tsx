@@ -47,7 +47,7 @@ export function AdminSearchPage(props: { q: string; users: readonly AdminUserSum
       <form method="get" action="/admin" role="search">
         <label for="q">{t.admin.searchLabel}</label>
         <input id="q" name="q" type="search" value={props.q} maxlength={200} class="field" />
-        <button class="button small" type="submit">
+        <button class="button small" type="submit" style="margin-top:.5rem">
           {t.admin.search}
         </button>
       </form>

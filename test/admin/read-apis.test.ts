@@ -53,6 +53,25 @@ describe("GET /auth/events (own activity)", () => {
     expect(viaRefresh.events).toHaveLength(1);
   });
 
+  it("leaves out the address and device of events someone else caused (an operator's)", async () => {
+    const op = await createVerifiedUser("op");
+    const ada = await createVerifiedUser("ada");
+    await rawSql(
+      "INSERT INTO audit_events (actor_type, actor_id, action, subject_user_id, ip, country, user_agent) VALUES ('user', $1, 'user.enable', $2::uuid, '203.0.113.99', 'DE', 'curl/8')",
+      [op.id, ada.id],
+    );
+    await event(ada.id, "signin.success");
+    const s = await signInAs(ada.id);
+    const e = adminEnv(null);
+    const own = (await (await page("/auth/events", s.cookieHeader, e)).json()) as Page;
+    expect(own.events.map((x) => [x.action, x.ip, x.country])).toEqual([
+      ["signin.success", "198.51.100.7", "KR"],
+      ["user.enable", null, null],
+    ]);
+    const html = await (await page("/account", s.cookieHeader, e)).text();
+    expect(html).not.toContain("203.0.113.99");
+  });
+
   it("401 without a session or with a forged refresh token; 400 for malformed filters", async () => {
     const ada = await createVerifiedUser("ada");
     const s = await signInAs(ada.id);
