@@ -37,6 +37,9 @@ export function impersonationBanner(): MiddlewareHandler<AppEnv> {
     const banner = String(ImpersonationBanner({ who: claims.email ?? claims.name ?? claims.sub, until: new Date(claims.sess_exp * 1000), t: c.var.t }));
     const headers = new Headers(c.res.headers);
     headers.delete("content-length");
+    // The page now has a POST form: under `no-referrer` its Origin would be `null` and the
+    // Origin check would refuse it (lib/security-headers.ts, pageSecurityHeaders).
+    headers.set("Referrer-Policy", "same-origin");
     const status = c.res.status;
     // Unset first: assigning over a response merges its old headers (a stale Content-Length among them).
     c.res = undefined;

@@ -73,6 +73,8 @@ describe("impersonation", () => {
     const { cookie } = await impersonate(op.session.cookieHeader, ada.id, e);
     for (const path of ["/account", "/", "/auth/signin", "/no-such-page"]) {
       const res = await page(path, cookie, e);
+      // The banner's form must send a real Origin (not `null`, as under no-referrer).
+      expect(res.headers.get("referrer-policy"), path).toBe("same-origin");
       const html = await res.text();
       expect(html, path).toContain('id="impersonation"');
       expect(html, path).toContain('action="/admin/impersonation/end"');

@@ -109,9 +109,12 @@ describe("admin page", () => {
 
     const { context, watch } = await newContext(browser, { javaScriptEnabled: false });
     const page = await context.newPage();
-    await page.goto(`${stack.authUrl}/admin?q=shown-e2e`);
+    await page.goto(`${stack.authUrl}/admin`);
     await page.getByRole("link", { name: "Continue with Local" }).click();
     await loginAtProvider(page, stack.oidcUrl, "operator-e2e");
+    await page.waitForURL(`${stack.authUrl}/admin`);
+    await page.getByLabel("Email, name, user id or provider subject").fill("shown-e2e");
+    await page.getByRole("button", { name: "Search" }).click();
     await page.waitForURL(/\/admin\?q=shown-e2e/);
     await page.getByRole("link", { name: "shown-e2e@local.test" }).click();
     await page.getByRole("link", { name: "Act as this user" }).click();
