@@ -212,6 +212,8 @@ async function main(): Promise<void> {
       MAIL_FROM: "sign-in@gatehouse.localhost",
       MAIL_FROM_NAME: "gatehouse (development)",
       SMTP_URL: `smtp+plain://127.0.0.1:${mail.smtpPort}`,
+      // Operators (docs/operators.md "Admin"): the browser tests name theirs in advance.
+      ...(process.env.GATEHOUSE_ADMIN_USER_IDS ? { ADMIN_USER_IDS: process.env.GATEHOUSE_ADMIN_USER_IDS } : {}),
     }),
     { mode: 0o600 },
   );

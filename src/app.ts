@@ -29,6 +29,10 @@ import { routeOf } from "./observability/route";
 import { rateLimit } from "./middleware/rate-limit";
 import { oauthRegister } from "./routes/oauth-register";
 import { account } from "./routes/account";
+import { admin } from "./routes/admin";
+import { adminApi } from "./routes/admin-api";
+import { events } from "./routes/events";
+import { impersonationBanner } from "./admin/banner";
 import { callback } from "./routes/callback";
 import { email, sendEmailBinding } from "./routes/email";
 import { errorPage } from "./routes/error-page";
@@ -91,6 +95,9 @@ export function createApp(): Hono<AppEnv> {
     await next();
   });
 
+  // While an operator acts as a user, every page carries the banner (admin/banner.ts).
+  app.use(impersonationBanner());
+
   app.use("/auth/signin/*", rateLimit("signin"));
   app.use("/auth/callback/*", rateLimit("callback"));
   // /auth/token is limited inside its route, after CORS (src/routes/token.ts).
@@ -101,6 +108,7 @@ export function createApp(): Hono<AppEnv> {
   app.route("/.well-known", wellKnown);
   app.route("/auth/session", session);
   app.route("/auth/sessions", sessions);
+  app.route("/auth/events", events);
   app.route("/auth/token", token);
   app.route("/auth/signout", signout);
   app.route("/auth/signin", signin);
@@ -109,6 +117,8 @@ export function createApp(): Hono<AppEnv> {
   app.route("/auth/link", link);
   app.route("/account", account);
   app.route("/api/orgs", orgs);
+  app.route("/api/admin", adminApi);
+  app.route("/admin", admin);
   // gatehouse as an OAuth 2.1 authorization server / OpenID Provider (docs/oauth-server.md).
   app.route("/oauth", oauthAuthorize);
   app.route("/oauth", oauthToken);

@@ -76,6 +76,8 @@ export interface Config {
     /** AUDIT_RETENTION_DAYS: the hourly cron deletes audit events older than this; 0 keeps them forever. */
     retentionDays: number;
   };
+  /** Operators (ADMIN_USER_IDS): user ids, lowercase, allowed at `/admin` and `/api/admin` (docs/operators.md "Admin"); empty = none. */
+  adminUserIds: readonly string[];
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -174,6 +176,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
 
   const email = readEmailConfig(r, env);
   const auditRetentionDays = r.wholeNumber("AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 0, 36500, "a whole number of days from 1 to 36500, or 0 to keep audit events forever");
+  const adminUserIds = readAdminUserIds(r, env);
   const allowedOrigins = r.origins("ALLOWED_ORIGINS");
   const allowedRedirectOrigins = r.origins("ALLOWED_REDIRECT_ORIGINS");
 
@@ -197,8 +200,28 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     development: r.development,
     webhooks: { allowLocalHttp: r.development },
     audit: { retentionDays: auditRetentionDays },
+    adminUserIds,
   };
   return { ok: true, config: deepFreeze(config) };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * ADMIN_USER_IDS: comma-separated user ids (UUIDs); unset or empty means no
+ * operators (an empty value is how a deployment turns them all off). Any
+ * malformed entry is a problem, so a typo never silently drops an operator.
+ */
+function readAdminUserIds(r: ConfigReader, env: Record<string, unknown>): string[] {
+  if (env.ADMIN_USER_IDS === "") return [];
+  const raw = r.optional("ADMIN_USER_IDS");
+  if (raw === undefined) return [];
+  const ids = raw.split(",").map((s) => s.trim().toLowerCase());
+  if (ids.length > 100 || ids.some((id) => !UUID.test(id))) {
+    r.problems.push({ variable: "ADMIN_USER_IDS", problem: "invalid", hint: "comma-separated user ids (UUIDs), at most 100" });
+    return [];
+  }
+  return [...new Set(ids)];
 }
 
 const parsed = new WeakMap<object, ConfigResult>();

@@ -41,6 +41,7 @@ export const ERROR_STATUS = {
   MailUnavailable: 502,
   RateLimited: 429,
   HeaderTooLarge: 431,
+  UserDisabled: 403,
   Internal: 500,
 } as const;
 

@@ -79,6 +79,8 @@ export interface AccessTokenClaims {
   org?: string;
   /** The user's roles in `org`: `owner`, `admin` or `member`. */
   roles?: string[];
+  /** RFC 8693 actor: an operator acting as `sub` (impersonation, docs/operators.md "Admin"); absent otherwise. */
+  act?: { sub: string };
   [claim: string]: unknown;
 }
 

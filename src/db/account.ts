@@ -7,6 +7,7 @@
 import type { RequestContext } from "../lib/request-context";
 import { and, asc, desc, eq, gt, inArray, isNull, sql } from "drizzle-orm";
 import { auditInsert } from "./audit";
+import { eventPage, eventsStatement, userScope, type AuditEventView } from "./audit-read";
 import { disconnectProvider, type DisconnectResult } from "./facebook-connect";
 import type { OrgRef } from "./orgs";
 import type { Database } from "./client";
@@ -23,7 +24,12 @@ export interface AccountOverview {
   pages: { id: string; orgId: string; provider: string; name: string; category: string | null; goneAt: Date | null }[];
   /** Applications with access to the account (OAuth grants or refresh tokens). */
   apps: UserApp[];
+  /** The user's most recent audit events ("Recent activity"), newest first. */
+  events: AuditEventView[];
 }
+
+/** How many events the account page shows (older ones: `GET /auth/events`). */
+const RECENT_EVENTS = 10;
 
 /** Roles that see an organization's connected pages. */
 const PAGE_ROLES = ["owner", "admin"] as const;
@@ -39,7 +45,7 @@ const PAGE_ROLES = ["owner", "admin"] as const;
  * if (!overview.user) throw new GatehouseError("Unauthorized", "…");
  */
 export async function accountOverview(db: Database, userId: string): Promise<AccountOverview> {
-  const [user, linked, live, orgs, pages, apps] = await db.batch([
+  const [user, linked, live, orgs, pages, apps, events] = await db.batch([
     db
       .select({ id: users.id, email: users.email, name: users.name, image: users.image, createdAt: users.createdAt })
       .from(users)
@@ -77,8 +83,17 @@ export async function accountOverview(db: Database, userId: string): Promise<Acc
       .orderBy(asc(providerPages.name))
       .limit(500),
     userAppsStatement(db, userId),
+    eventsStatement(db, userScope(userId), { actions: [], since: null, until: null, before: null, limit: RECENT_EVENTS, ownHistory: true }),
   ]);
-  return { user: user[0] ?? null, accounts: linked, sessions: live, organizations: orgs, pages, apps: userAppsOf(apps.rows) };
+  return {
+    user: user[0] ?? null,
+    accounts: linked,
+    sessions: live,
+    organizations: orgs,
+    pages,
+    apps: userAppsOf(apps.rows),
+    events: eventPage(events.rows, RECENT_EVENTS).events,
+  };
 }
 
 /** What one unlink attempt did. */

@@ -39,7 +39,13 @@ export type AuditAction =
   | "session.revoke"
   | "refresh.reuse_detected"
   | "account.link"
-  | "oauth_grant.create";
+  | "oauth_grant.create"
+  // Operators' actions (src/routes/admin*.ts); `session.revoke` also when a user signs a session out.
+  | "user.disable"
+  | "user.enable"
+  | "user.delete"
+  | "impersonation.start"
+  | "impersonation.end";
 
 /**
  * Who acted: a signed-in user (by id, or SQL yielding it), a service client

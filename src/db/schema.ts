@@ -89,6 +89,8 @@ export const accounts = pgTable(
   (t) => [
     uniqueIndex("accounts_provider_subject_key").on(t.provider, t.providerSubject),
     index("accounts_user_id_idx").on(t.userId),
+    // Operators search users by provider subject alone (/api/admin/users?q=).
+    index("accounts_provider_subject_idx").on(t.providerSubject),
   ],
 );
 
@@ -125,9 +127,16 @@ export const sessions = pgTable(
      * refresh token is that client's, never a browser cookie. NULL for browser sessions.
      */
     clientId: uuid("client_id").references((): AnyPgColumn => oauthClients.id, { onDelete: "cascade" }),
+    /**
+     * Set on a session an operator started as this user (impersonation,
+     * docs/operators.md "Admin"): its tokens carry `act: {sub: <operator>}`.
+     * Erasing the operator ends the session with them.
+     */
+    impersonatorId: uuid("impersonator_id").references((): AnyPgColumn => users.id, { onDelete: "cascade" }),
   },
   (t) => [
     index("sessions_user_id_idx").on(t.userId),
+    index("sessions_impersonator_id_idx").on(t.impersonatorId).where(sql`${t.impersonatorId} IS NOT NULL`),
     index("sessions_client_id_idx").on(t.clientId).where(sql`${t.clientId} IS NOT NULL`),
     index("sessions_account_id_idx").on(t.accountId),
     index("sessions_expires_at_idx").on(t.expiresAt),

@@ -104,7 +104,7 @@ export interface SessionProfileRow {
 
 /** What one refresh attempt did; see `refreshSession`. */
 export type RefreshOutcome =
-  | { outcome: "rotated" | "grace"; sessionId: string; userId: string; expiresAt: Date; profile: SessionProfileRow }
+  | { outcome: "rotated" | "grace"; sessionId: string; userId: string; expiresAt: Date; profile: SessionProfileRow; actorId: string | null }
   | { outcome: "reused"; sessionId: string; userId: string }
   | { outcome: "rejected" };
 
@@ -180,7 +180,7 @@ export function refreshSessionStatement(db: Database, input: RefreshInput) {
             ${input.familyCondition === undefined ? sql`` : sql`AND ${input.familyCondition}`}`;
   return db.execute(sql`
     WITH locked AS (
-      SELECT s.id, s.user_id, s.secret_hash, s.previous_secret_hash, s.family_secret_hash, s.rotated_at, s.revoked_at,
+      SELECT s.id, s.user_id, s.secret_hash, s.previous_secret_hash, s.family_secret_hash, s.rotated_at, s.revoked_at, s.impersonator_id,
              s.expires_at, s.absolute_expires_at, u.disabled_at, u.email, u.email_verified_at IS NOT NULL AS email_verified,
              u.name, u.image,
              coalesce(s.family_secret_hash = ${family}::text, false) AS family_match,
@@ -226,14 +226,15 @@ export function refreshSessionStatement(db: Database, input: RefreshInput) {
       },
       sql`reused`,
     )})
-    SELECT 'rotated' AS outcome, r.id, r.user_id, extract(epoch FROM r.expires_at)::float8 AS expires_at, l.email, l.email_verified, l.name, l.image
+    SELECT 'rotated' AS outcome, r.id, r.user_id, extract(epoch FROM r.expires_at)::float8 AS expires_at, l.email, l.email_verified, l.name, l.image,
+           l.impersonator_id
       FROM rotated r JOIN locked l ON l.id = r.id
     UNION ALL
-    SELECT 'grace', id, user_id, extract(epoch FROM expires_at)::float8, email, email_verified, name, image
+    SELECT 'grace', id, user_id, extract(epoch FROM expires_at)::float8, email, email_verified, name, image, impersonator_id
       FROM live
       WHERE is_previous AND in_grace AND (family_match OR ${family}::text IS NULL)
     UNION ALL
-    SELECT 'reused', id, user_id, NULL, NULL, NULL, NULL, NULL FROM reused
+    SELECT 'reused', id, user_id, NULL, NULL, NULL, NULL, NULL, NULL FROM reused
   `);
 }
 
@@ -255,6 +256,7 @@ export function refreshOutcomeOf(rows: readonly unknown[]): RefreshOutcome {
     sessionId,
     userId,
     expiresAt: new Date(Number(row.expires_at) * 1000),
+    actorId: nullableString(row.impersonator_id),
     profile: {
       email: nullableString(row.email),
       emailVerified: row.email_verified === true,

@@ -25,6 +25,10 @@ export interface BearerCaller {
   userId: string;
   /** The browser session the token was minted from (checked against the denylist). */
   sessionId: string;
+  /** `act.sub`: the operator acting as the user (an impersonated session's token), else null. */
+  actorId: string | null;
+  /** Whether an OAuth application holds the token (granted by the user at the consent page), not the user's own browser. */
+  viaOAuthClient: boolean;
 }
 
 /** AppEnv plus the verified caller: what handlers behind {@link requireBearer} see. */
@@ -47,7 +51,7 @@ const PREFLIGHT_MAX_AGE_SECONDS = 600;
  * @example
  * orgs.get("/", requireBearer(), (c) => c.json({ me: c.var.caller.userId }));
  */
-export function requireBearer(): MiddlewareHandler<BearerEnv> {
+export function requireBearer(requiredScope: string = ORGS_SCOPE): MiddlewareHandler<BearerEnv> {
   return async (c, next) => {
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(c.req.header("authorization")?.trim() ?? "");
     if (!match?.[1]) throw unauthorized("An access token is required: Authorization: Bearer <token>.");
@@ -60,9 +64,9 @@ export function requireBearer(): MiddlewareHandler<BearerEnv> {
     }
     const { sid, scope } = result.claims;
     if (typeof sid !== "string" || sid === "") throw unauthorized("The access token is not valid.");
-    if (typeof scope !== "string" || !scope.split(" ").includes(ORGS_SCOPE)) {
-      throw new GatehouseError("Forbidden", `The access token lacks the ${ORGS_SCOPE} scope.`, {
-        headers: { "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${ORGS_SCOPE}"` },
+    if (typeof scope !== "string" || !scope.split(" ").includes(requiredScope)) {
+      throw new GatehouseError("Forbidden", `The access token lacks the ${requiredScope} scope.`, {
+        headers: { "WWW-Authenticate": `Bearer error="insufficient_scope", scope="${requiredScope}"` },
       });
     }
     let denied: boolean;
@@ -74,7 +78,10 @@ export function requireBearer(): MiddlewareHandler<BearerEnv> {
       throw new GatehouseError("StorageUnavailable", "The session could not be checked; try again.", { cause: error });
     }
     if (denied) throw unauthorized("The session this token was minted from has ended.");
-    c.set("caller", { userId: result.claims.sub, sessionId: sid });
+    const act = (result.claims as { act?: { sub?: unknown } }).act;
+    c.set("caller", { userId: result.claims.sub, sessionId: sid, actorId: typeof act?.sub === "string" ? act.sub : null,
+      viaOAuthClient: isOAuthClientToken(result.claims),
+    });
     await next();
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { AccountOverview } from "../db/account";
 import { deviceLabel } from "../lib/user-agent";
+import { Activity } from "./activity";
 import { Apps } from "./account-apps";
 import { en, type Messages } from "../i18n/en";
 import { Layout } from "./layout";
@@ -63,6 +64,7 @@ export function AccountPage(props: AccountPageProps) {
       <Sessions sessions={props.overview.sessions} currentSessionId={props.currentSessionId} t={t} />
       <Apps apps={props.overview.apps} t={t} />
       <Organizations overview={props.overview} canConnectFacebook={props.providers.some((p) => p.id === "facebook")} accountUrl={props.accountUrl} t={t} />
+      <Activity events={props.overview.events} t={t} />
     </Layout>
   );
 }

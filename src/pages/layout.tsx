@@ -33,7 +33,7 @@ ul.plain>li:last-child{border-bottom:0}.grow{flex:1 1 12rem;min-width:0;overflow
 .tag.ok{color:var(--ok);border-color:var(--ok)}
 .avatar{width:3rem;height:3rem;border-radius:50%;flex:none}
 form.inline{display:inline;margin:0}
-label{display:block;margin:.75rem 0 .25rem}input[type=email],input.code{width:100%;padding:.55rem .7rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg);font:inherit}
+label{display:block;margin:.75rem 0 .25rem}input[type=email],input[type=search],input.code{width:100%;padding:.55rem .7rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg);font:inherit}
 input.code{font-size:1.4rem;letter-spacing:.3em;text-align:center}
 hr{border:0;border-top:1px solid var(--border);margin:1.5rem 0}
 `;

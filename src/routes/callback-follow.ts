@@ -39,7 +39,7 @@ const FIRST_LOOK_MS = 100;
 const MAX_LOOK_INTERVAL_MS = 1_000;
 
 /** Refusals a copy repeats as they are; anything else means "start again". */
-const REPEATED: ReadonlySet<string> = new Set<ErrorCode>(["AccountNotLinked", "AccountAlreadyLinked", "AccessDenied", "Forbidden"]);
+const REPEATED: ReadonlySet<string> = new Set<ErrorCode>(["AccountNotLinked", "AccountAlreadyLinked", "AccessDenied", "UserDisabled", "Forbidden"]);
 
 export interface FollowInput {
   provider: string;

@@ -56,7 +56,7 @@ const REFUSAL_ERRORS: Record<SignInRefusal, { code: ErrorCode; message: string }
   link_user_missing: { code: "AccessDenied", message: "The account to link to no longer exists." },
   link_session_ended: { code: "AccessDenied", message: "The session that started this link has ended; sign in and link again." },
   issuer_mismatch: { code: "AccessDenied", message: "This account belongs to another issuer of this provider." },
-  disabled: { code: "AccessDenied", message: "This account is disabled." },
+  disabled: { code: "UserDisabled", message: "This account is disabled." },
   org_forbidden: { code: "Forbidden", message: "Only owners and admins can connect Pages to this organization." },
   // Only email codes count attempts (routes/email.ts); a callback never refuses this.
   code_attempts: { code: "Internal", message: "Unexpected refusal." },

@@ -154,7 +154,7 @@ export const email = new Hono<AppEnv>()
       log("info", "sign_in_refused", { provider: EMAIL_PROVIDER, refusal: result.refusal });
       if (result.refusal === "code_attempts") throw tooManyAttempts();
       if (result.refusal === "state_replayed") throw expired();
-      throw new GatehouseError("AccessDenied", "This account is disabled.");
+      throw new GatehouseError("UserDisabled", "This account is disabled.");
     }
     log("info", "signed_in", { provider: EMAIL_PROVIDER, path: result.path });
     count(c, { event: "signin", provider: EMAIL_PROVIDER });

@@ -16,6 +16,7 @@ import { limitBody, methodNotAllowed, noStore, requireJsonBody } from "../middle
 import { ROLES } from "../orgs/roles";
 import { slugCandidates, slugProblem } from "../orgs/slugs";
 import { orgClients } from "./oauth-clients";
+import { orgEvents } from "./org-events";
 import { orgFacebook } from "./org-facebook";
 import { orgInvitations } from "./invitations";
 import { orgTokens } from "./org-tokens";
@@ -50,6 +51,8 @@ export const orgs = new Hono<AppEnv>()
   // People join by invitation only (routes/invitations.ts); nobody is added by email.
   .route("/", orgInvitations)
   .route("/", orgWebhooks)
+  // Owners and admins read their organization's audit events.
+  .route("/", orgEvents)
   .get("/", bearer, async (c) => {
     return c.json({ orgs: await listOrgsForUser(await c.var.db(), c.var.caller.userId) });
   })
@@ -110,6 +113,7 @@ export const orgs = new Hono<AppEnv>()
   .all("/:org/members/:userId", methodNotAllowed("PATCH, DELETE"))
   .all("/:org/leave", methodNotAllowed("POST"))
   .all("/:org/pages", methodNotAllowed("GET"))
+  .all("/:org/events", methodNotAllowed("GET"))
   .all("/:org/clients", methodNotAllowed("GET, POST"))
   .all("/:org/clients/:clientId", methodNotAllowed("PATCH, DELETE"))
   .all("/:org/clients/:clientId/secret", methodNotAllowed("POST"))

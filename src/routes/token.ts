@@ -15,7 +15,8 @@ import { credentialedCors } from "../middleware/cors";
 import { limitBody, methodNotAllowed, noStore, requireJsonBody, requireTrustedOrigin } from "../middleware/csrf";
 import { orgClaimsFor } from "../orgs/claims";
 import { requireSession } from "../sessions/resolve";
-import { gatehouseApiAudience, requestedScope, signAccessToken } from "../tokens/access-token";
+import { ADMIN_SCOPE, gatehouseApiAudience, requestedScope, signAccessToken } from "../tokens/access-token";
+import { isOperator } from "../admin/operators";
 
 const MAX_BODY_LENGTH = 2048;
 
@@ -43,6 +44,10 @@ export const token = new Hono<AppEnv>()
       throw new GatehouseError("InvalidRequest", "Unsupported scope.", { extra: { field: "scope" } });
     }
     const s = await requireSession(c);
+    // The operators' scope: only for an operator's own session, never for one acting as someone else.
+    if (scope.split(" ").includes(ADMIN_SCOPE) && (s.actorId !== null || !isOperator(config, s.userId))) {
+      throw new GatehouseError("Forbidden", `Only operators can get the ${ADMIN_SCOPE} scope.`, { extra: { field: "scope" } });
+    }
     // With `org`, the token says which organization it acts for and the user's roles
     // there; a non-member gets 403. One read round trip; none without `org`.
     let org: { id: string; roles: string[] } | undefined;
@@ -60,6 +65,9 @@ export const token = new Hono<AppEnv>()
       scope,
       clientId,
       org,
+      // An impersonated session's tokens say who acts (RFC 8693) and end with it.
+      actorId: s.actorId,
+      notAfter: s.actorId === null ? undefined : s.expiresAt,
       now: new Date(),
     });
     return c.json({ access_token: accessToken, token_type: "Bearer", expires_in: expiresIn, scope });

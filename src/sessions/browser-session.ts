@@ -41,6 +41,8 @@ export async function setSessionCookies(
     now: Date;
     profile?: SessionProfile;
     sessionExpiresAt?: Date;
+    /** The operator acting as the user (an impersonated session): the JWT carries `act`. */
+    actorId?: string | null;
   },
 ): Promise<void> {
   const { sessions } = c.var.config;
@@ -61,7 +63,7 @@ export async function setSessionCookies(
  */
 export async function setSessionJwtCookie(
   c: Context<AppEnv>,
-  input: { userId: string; sessionId: string; now: Date; profile?: SessionProfile; sessionExpiresAt: Date },
+  input: { userId: string; sessionId: string; now: Date; profile?: SessionProfile; sessionExpiresAt: Date; actorId?: string | null },
 ): Promise<void> {
   const config = c.var.config;
   const jwt = await signSessionJwt(config, {
@@ -70,6 +72,7 @@ export async function setSessionJwtCookie(
     profile: input.profile ?? NO_PROFILE,
     sessionExpiresAt: input.sessionExpiresAt,
     now: input.now,
+    actorId: input.actorId ?? null,
   });
   appendSetCookie(c, serializeCookie(SESSION_COOKIE, jwt, config.sessions.sessionTtlSeconds));
 }

@@ -28,6 +28,8 @@ export interface ResolvedSession {
   profile: SessionProfile;
   /** When the session ends unless used again (refresh-token sliding expiry, as last known). */
   expiresAt: Date;
+  /** The operator acting as the user when this is an impersonated session (`act.sub`), else null. */
+  actorId: string | null;
 }
 
 /**
@@ -70,6 +72,8 @@ async function sessionFromJwt(c: Context<AppEnv>, jwt: string, now: Date): Promi
   const result = await verifySessionJwt(c.get("config"), jwt, now);
   if (!result.ok) return null;
   const { claims } = result;
+  // An impersonated session ends at its end, not when its last JWT expires (docs/operators.md "Admin").
+  if (claims.act && claims.sess_exp * 1000 <= now.getTime()) return null;
   try {
     if (await isSessionDenied(c.get("kv"), claims.sid, now.getTime())) return null;
   } catch (error) {
@@ -89,6 +93,7 @@ async function sessionFromJwt(c: Context<AppEnv>, jwt: string, now: Date): Promi
       image: claims.picture ?? null,
     },
     expiresAt: new Date(claims.sess_exp * 1000),
+    actorId: claims.act?.sub ?? null,
   };
 }
 
@@ -128,7 +133,14 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
     case "rotated":
     case "grace": {
       count(c, { event: "refresh", provider: "browser", code: outcome.outcome });
-      const base = { userId: outcome.userId, sessionId: outcome.sessionId, now, profile: outcome.profile, sessionExpiresAt: outcome.expiresAt };
+      const base = {
+        userId: outcome.userId,
+        sessionId: outcome.sessionId,
+        now,
+        profile: outcome.profile,
+        sessionExpiresAt: outcome.expiresAt,
+        actorId: outcome.actorId,
+      };
       if (outcome.outcome === "rotated") {
         await setSessionCookies(c, { ...base, refreshToken: refreshTokenValue(outcome.sessionId, family.familySecret, next.secret) });
       } else {
@@ -141,6 +153,7 @@ async function sessionFromRefresh(c: Context<AppEnv>, value: string, now: Date):
         via: "refresh",
         profile: outcome.profile,
         expiresAt: outcome.expiresAt,
+        actorId: outcome.actorId,
       };
     }
   }

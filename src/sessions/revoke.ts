@@ -19,7 +19,7 @@ import { SESSION_CLOCK_TOLERANCE_SECONDS } from "../tokens/session-jwt";
  * @example
  * await denySessionIds(c, revokedIds);
  */
-export async function denySessionIds(c: Context<AppEnv>, sessionIds: readonly string[]): Promise<void> {
+export async function denySessionIds(c: { var: Pick<Context<AppEnv>["var"], "config" | "kv"> }, sessionIds: readonly string[]): Promise<void> {
   if (sessionIds.length === 0) return;
   // Session JWTs and the access tokens minted from the session (checked by gatehouse's own API) both name the sid.
   const { sessionTtlSeconds, accessTokenTtlSeconds } = c.var.config.sessions;

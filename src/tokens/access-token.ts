@@ -16,8 +16,14 @@ export const DEFAULT_SCOPE = "openid profile";
  * with the audience `gatehouseApiAudience`, never with an ALLOWED_AUDIENCES one.
  */
 export const ORGS_SCOPE = "gatehouse:orgs";
+/**
+ * The scope of the operators' API (`/api/admin…`, docs/operators.md "Admin"):
+ * minted only for a session of a user named in ADMIN_USER_IDS, never for an
+ * impersonated one (routes/token.ts); every request checks the list again.
+ */
+export const ADMIN_SCOPE = "gatehouse:admin";
 /** Scopes a token for gatehouse's own APIs can carry. */
-export const API_SCOPES = [ORGS_SCOPE] as const;
+export const API_SCOPES = [ORGS_SCOPE, ADMIN_SCOPE] as const;
 
 /**
  * The resource identifier (audience) of gatehouse's own APIs: `<AUTH_URL>/api`.
@@ -42,6 +48,10 @@ export interface AccessTokenInput {
   clientId: string;
   /** The organization the token acts for and the user's roles there; no org claims without it. */
   org?: { id: string; roles: readonly string[] } | undefined;
+  /** The operator acting as the user (impersonation): the token carries `act: {sub}` (RFC 8693). */
+  actorId?: string | null | undefined;
+  /** The token never outlives this (an impersonated session's end). */
+  notAfter?: Date | undefined;
   now: Date;
 }
 
@@ -57,12 +67,15 @@ export async function signAccessToken(
 ): Promise<{ token: string; expiresIn: number }> {
   const ring = await keyRingFor(config.signingKeys);
   const iat = Math.floor(input.now.getTime() / 1000);
-  const expiresIn = config.sessions.accessTokenTtlSeconds;
+  const ttl = config.sessions.accessTokenTtlSeconds;
+  const cap = input.notAfter ? Math.floor(input.notAfter.getTime() / 1000) - iat : ttl;
+  const expiresIn = Math.max(1, Math.min(ttl, cap));
   const token = await new SignJWT({
     sid: input.sessionId,
     scope: input.scope,
     client_id: input.clientId,
     ...(input.org ? { org: input.org.id, roles: [...input.org.roles] } : {}),
+    ...(input.actorId ? { act: { sub: input.actorId } } : {}),
   })
     .setProtectedHeader({ alg: SIGNING_ALG, kid: ring.signing.kid, typ: ACCESS_TOKEN_TYPE })
     .setIssuer(config.authUrl.origin)

@@ -33,6 +33,8 @@ export interface SessionClaims {
   picture?: string;
   /** When the refresh family expires (as of this token's issue), seconds since the epoch. */
   sess_exp: number;
+  /** RFC 8693 actor: the operator acting as `sub` (impersonation, docs/operators.md "Admin"). */
+  act?: { sub: string };
 }
 
 /** The profile fields copied into the session JWT; `null` fields are left out. */
@@ -61,7 +63,7 @@ export function sessionAudience(config: Pick<Config, "authUrl">): string {
  */
 export async function signSessionJwt(
   config: Pick<Config, "authUrl" | "signingKeys" | "sessions">,
-  input: { userId: string; sessionId: string; profile: SessionProfile; sessionExpiresAt: Date; now: Date },
+  input: { userId: string; sessionId: string; profile: SessionProfile; sessionExpiresAt: Date; now: Date; actorId?: string | null },
 ): Promise<string> {
   const ring = await keyRingFor(config.signingKeys);
   const iat = Math.floor(input.now.getTime() / 1000);
@@ -75,6 +77,7 @@ export async function signSessionJwt(
   }
   if (input.profile.name !== null) claims.name = input.profile.name;
   if (input.profile.image !== null) claims.picture = input.profile.image;
+  if (input.actorId) claims.act = { sub: input.actorId };
   return new SignJWT(claims)
     .setProtectedHeader({ alg: SIGNING_ALG, kid: ring.signing.kid, typ: SESSION_JWT_TYPE })
     .setIssuer(config.authUrl.origin)
@@ -165,6 +168,12 @@ function isSessionClaims(payload: Record<string, unknown>): payload is Record<st
     optionalString(payload.email) &&
     (payload.email_verified === undefined || typeof payload.email_verified === "boolean") &&
     optionalString(payload.name) &&
-    optionalString(payload.picture)
+    optionalString(payload.picture) &&
+    (payload.act === undefined || isActor(payload.act))
   );
+}
+
+/** `act` as gatehouse writes it: `{ sub: <operator id> }` and nothing else. */
+function isActor(value: unknown): value is { sub: string } {
+  return typeof value === "object" && value !== null && Object.keys(value).length === 1 && nonEmptyString((value as { sub?: unknown }).sub);
 }

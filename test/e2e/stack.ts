@@ -26,7 +26,16 @@ export interface StackUrls {
 export interface StackOptions {
   /** Real Postgres behind neon-local instead of PGlite (passed to dev.ts as GATEHOUSE_PG_URL). */
   pgUrl?: string;
+  /** ADMIN_USER_IDS for the worker (passed to dev.ts as GATEHOUSE_ADMIN_USER_IDS). */
+  adminUserIds?: string;
 }
+
+/**
+ * The operator of the browser tests: ADMIN_USER_IDS of the shared stack.
+ * test/e2e/admin.e2e.ts creates this user (linked to the local provider's
+ * `operator-e2e`) before signing in as them.
+ */
+export const E2E_OPERATOR_ID = "0e2e0000-0000-4000-8000-00000000ad01";
 
 export interface Stack extends StackUrls {
   /** neon-local's base URL (GET /__stats counts database round trips; npm run bench reads it). */
@@ -95,6 +104,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       // Never UTC (F11): the stack's Node processes and workerd inherit it.
       TZ: "America/St_Johns",
       ...(options.pgUrl ? { GATEHOUSE_PG_URL: options.pgUrl } : {}),
+      ...(options.adminUserIds ? { GATEHOUSE_ADMIN_USER_IDS: options.adminUserIds } : {}),
     },
   });
   child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
