@@ -22,6 +22,7 @@ import { isUuid } from "../orgs/slugs";
 import { denySessionIds } from "../sessions/revoke";
 import { ADMIN_SCOPE } from "../tokens/access-token";
 import { eventFilter, eventsJson, limitParam } from "./event-query";
+import { adminWebhooks } from "./webhooks";
 import { MAX_BODY_LENGTH, uuidParam } from "./org-request";
 
 const bearer = requireBearer(ADMIN_SCOPE);
@@ -143,4 +144,6 @@ export const adminApi = new Hono<AppEnv>()
   .all("/users/:userId/enable", methodNotAllowed("POST"))
   .all("/users/:userId/sessions", methodNotAllowed("DELETE"))
   .all("/users/:userId/sessions/:sessionId", methodNotAllowed("DELETE"))
-  .all("/events", methodNotAllowed("GET"));
+  .all("/events", methodNotAllowed("GET"))
+  // Global webhook endpoints (docs/operators.md "Webhooks").
+  .route("/webhooks", adminWebhooks());

@@ -22,7 +22,9 @@ import {
 } from "../db/webhooks";
 import { GatehouseError } from "../error";
 import { array, int, object, oneOf, optional, string, type Shape } from "../lib/shape";
+import { requireOperatorToken } from "../admin/operators";
 import { requireBearer, type BearerEnv } from "../middleware/bearer";
+import { ADMIN_SCOPE } from "../tokens/access-token";
 import { methodNotAllowed, requireJsonBody } from "../middleware/csrf";
 import { checkEventTypes, MAX_EVENT_TYPES } from "../webhooks/events";
 import { sealWebhookSecret } from "../webhooks/secrets";
@@ -84,8 +86,8 @@ function pageOf(c: Context<BearerEnv>): { limit: number; before?: string; state?
  * @example
  * app.route("/api/admin/webhooks", webhookRoutes("", (c) => ({ kind: "global", actorId: c.var.caller.userId }), requireOperator()));
  */
-export function webhookRoutes(base: string, scopeOf: Scoped, guard?: MiddlewareHandler<BearerEnv>) {
-  const bearer = requireBearer();
+export function webhookRoutes(base: string, scopeOf: Scoped, guard?: MiddlewareHandler<BearerEnv>, requiredScope?: string) {
+  const bearer = requireBearer(requiredScope);
   const auth: MiddlewareHandler<BearerEnv> = guard
     ? async (c, next) => {
         await bearer(c, async () => {
@@ -167,14 +169,14 @@ export function webhookRoutes(base: string, scopeOf: Scoped, guard?: MiddlewareH
 export const orgWebhooks = webhookRoutes("/:org/webhooks", (c) => ({ kind: "org", actorId: c.var.caller.userId, org: orgParam(c.req.param("org")) }));
 
 /**
- * `/api/admin/webhooks…`: the global endpoints, for operators. `isOperator`
- * is the operator guard (it runs after the Bearer check, so `c.var.caller`
- * is set); mount it inside a group that applies `bearerCors()`,
- * `apiRateLimit()` and `limitBody()` as `/api/orgs` does.
+ * `/api/admin/webhooks…`: the global endpoints, for operators: a Bearer
+ * token with `gatehouse:admin`, then `isOperator` (by default the admin
+ * API's own guard: an operator acting as themself). Mounted inside
+ * `/api/admin`, which applies CORS, the rate limit and the body limit.
  *
  * @example
- * app.route("/api/admin/webhooks", adminWebhooks(requireOperator()));
+ * adminApi.route("/webhooks", adminWebhooks());
  */
-export function adminWebhooks(isOperator: MiddlewareHandler<BearerEnv>) {
-  return webhookRoutes("", (c) => ({ kind: "global", actorId: c.var.caller.userId }), isOperator);
+export function adminWebhooks(isOperator: MiddlewareHandler<BearerEnv> = requireOperatorToken()) {
+  return webhookRoutes("", (c) => ({ kind: "global", actorId: c.var.caller.userId }), isOperator, ADMIN_SCOPE);
 }

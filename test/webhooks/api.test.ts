@@ -2,20 +2,12 @@
  * The management API: org owners and admins register, list, change, delete
  * and re-key their organization's endpoints, page through deliveries and
  * replay them; each write is one audited round trip. Refusals (bad input,
- * members, other organizations) write nothing. The operator module
- * (`adminWebhooks(guard)`) is mounted on a copy of the app with a stand-in guard.
+ * members, other organizations) write nothing. Global endpoints go
+ * through the real `/api/admin/webhooks` mount and its operator guard.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
-import type { MiddlewareHandler } from "hono";
-import { Hono } from "hono/tiny";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../src/app";
-import type { AppEnv } from "../../src/context";
-import { GatehouseError } from "../../src/error";
-import type { BearerEnv } from "../../src/middleware/bearer";
-import { adminWebhooks } from "../../src/routes/webhooks";
 import { checkEndpointUrl } from "../../src/webhooks/url";
+import { adminApi, adminEnv, signedInOperator } from "../admin/helpers";
 import { rawSql, stats } from "../helpers/neon-local";
 import { accessTokenFor, addMembership, api, countRows, createVerifiedUser } from "../helpers/orgs";
 import { createEndpoint, ownerWithOrg, RECEIVER } from "./helpers";
@@ -199,40 +191,32 @@ describe("org webhook endpoints", () => {
   });
 });
 
-describe("the operator module (adminWebhooks)", () => {
-  const operators = new Set<string>();
-  const isOperator: MiddlewareHandler<BearerEnv> = async (c, next) => {
-    if (!operators.has(c.var.caller.userId)) throw new GatehouseError("Forbidden", "Operators only.");
-    await next();
-  };
-  const app = createApp();
-  app.route("/api/admin/webhooks", new Hono<AppEnv>().route("/", adminWebhooks(isOperator)));
-  async function call(token: string, method: string, path: string, body?: unknown) {
-    const ctx = createExecutionContext();
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) };
-    const res = await app.fetch(new Request(new URL(path, env.AUTH_URL), init), env, ctx);
-    await waitOnExecutionContext(ctx);
-    return res;
-  }
-
-  it("operators manage global endpoints; anyone else gets the guard's refusal and writes nothing", async () => {
-    const op = await createVerifiedUser("operator");
-    operators.add(op.id);
-    const opToken = await accessTokenFor(op.id);
-    const someone = await accessTokenFor((await createVerifiedUser("someone")).id);
-    const refused = await call(someone, "POST", "/api/admin/webhooks", { url: `${RECEIVER}/global`, eventTypes: ["user.deleted"] });
-    expect(refused.status).toBe(403);
+describe("global endpoints (/api/admin/webhooks)", () => {
+  it("operators manage global endpoints; other users, org-scoped tokens and impersonations get 403 and write nothing", async () => {
+    const op = await signedInOperator("wh-operator");
+    const someone = await signedInOperator("wh-someone");
+    const orgsOnly = await signedInOperator("wh-orgs-scope", "gatehouse:orgs");
+    const impersonating = await signedInOperator("wh-impersonated", "gatehouse:admin", op.id);
+    const e = adminEnv([op.id, orgsOnly.id, impersonating.id]);
+    const body = { url: `${RECEIVER}/global`, eventTypes: ["user.deleted"] };
+    for (const token of [someone.token, orgsOnly.token, impersonating.token]) {
+      const refused = await adminApi(token, "POST", "/api/admin/webhooks", e, body);
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get("set-cookie")).toBeNull();
+    }
     expect(await countRows("webhook_endpoints", "url = $1", [`${RECEIVER}/global`])).toBe(0);
 
-    const created = await call(opToken, "POST", "/api/admin/webhooks", { url: `${RECEIVER}/global`, eventTypes: ["user.deleted"] });
+    const created = await adminApi(op.token, "POST", "/api/admin/webhooks", e, body);
     expect(created.status).toBe(201);
     const { endpoint } = (await created.json()) as { endpoint: { id: string; orgId: string | null } };
     expect(endpoint.orgId).toBeNull();
-    expect((await call(someone, "GET", "/api/admin/webhooks")).status).toBe(403);
-    const listed = (await (await call(opToken, "GET", "/api/admin/webhooks")).json()) as { endpoints: { id: string }[] };
-    expect(listed.endpoints.map((e) => e.id)).toContain(endpoint.id);
-    expect((await call(someone, "DELETE", `/api/admin/webhooks/${endpoint.id}`)).status).toBe(403);
-    expect((await call(opToken, "DELETE", `/api/admin/webhooks/${endpoint.id}`)).status).toBe(200);
+    expect(await countRows("audit_events", "action = 'webhook.endpoint_create' AND actor_id = $1", [op.id])).toBe(1);
+    expect((await adminApi(someone.token, "GET", "/api/admin/webhooks", e)).status).toBe(403);
+    const listed = (await (await adminApi(op.token, "GET", "/api/admin/webhooks", e)).json()) as { endpoints: { id: string }[] };
+    expect(listed.endpoints.map((x) => x.id)).toContain(endpoint.id);
+    expect((await adminApi(someone.token, "DELETE", `/api/admin/webhooks/${endpoint.id}`, e)).status).toBe(403);
+    expect(await countRows("webhook_endpoints", "id = $1", [endpoint.id])).toBe(1);
+    expect((await adminApi(op.token, "DELETE", `/api/admin/webhooks/${endpoint.id}`, e)).status).toBe(200);
     expect(await countRows("webhook_endpoints", "id = $1", [endpoint.id])).toBe(0);
   });
 });
