@@ -64,6 +64,8 @@ export interface Config {
   dynamicRegistration: "off" | "open";
   /** Email codes and links (`/auth/email`); `null` when EMAIL_SIGNIN is unset (docs/email.md). */
   email: EmailConfig | null;
+  /** Passkeys (WebAuthn) for sign-in and new accounts (AUTH_PASSKEYS=true; docs/passkeys.md). Off by default. */
+  passkeys: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -158,6 +160,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   }
 
   const email = readEmailConfig(r, env);
+  const passkeysFlag = r.optional("AUTH_PASSKEYS");
+  if (passkeysFlag !== undefined && passkeysFlag !== "true" && passkeysFlag !== "false") {
+    r.problems.push({ variable: "AUTH_PASSKEYS", problem: "invalid", hint: "true or false (unset: false)" });
+  }
   const allowedOrigins = r.origins("ALLOWED_ORIGINS");
   const allowedRedirectOrigins = r.origins("ALLOWED_REDIRECT_ORIGINS");
 
@@ -178,6 +184,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     serviceClients,
     dynamicRegistration: dynamicRegistration === "open" ? "open" : "off",
     email,
+    passkeys: passkeysFlag === "true",
   };
   return { ok: true, config: deepFreeze(config) };
 }

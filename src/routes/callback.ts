@@ -36,6 +36,7 @@ import { describeError, log } from "../lib/log";
 import { storedProfile } from "../lib/profile";
 import type { ProviderTokenSet, SignInProvider } from "../providers";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
+import { FEDERATED_AMR } from "../tokens/oauth";
 import { deriveSignInRefreshToken, type MintedRefreshToken } from "../sessions/refresh-token";
 import { followClaimant } from "./callback-follow";
 import { prepareFacebookConnect, type PreparedConnect } from "./org-facebook";
@@ -128,7 +129,7 @@ async function completeSignIn(
     linkSessionId: transaction.linkSessionId,
     token: await sealTokens(c, prepared?.userTokens ?? tokens, stored.provider, stored.subject),
     connect: prepared?.connect ?? null,
-    session: newSessionFor(c, refresh, now),
+    session: { ...newSessionFor(c, refresh, now), amr: FEDERATED_AMR },
   });
   // The KV transaction stays until it expires: a late copy of this callback
   // (a restored tab) still proves its browser with it and follows this outcome.

@@ -33,6 +33,7 @@ import { signInMessage } from "../mail/signin-message";
 import { limitBody, requireTrustedOrigin } from "../middleware/csrf";
 import { EmailCodePage, EmailStartPage } from "../pages/email";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
+import { EMAIL_AMR } from "../tokens/oauth";
 import { deriveSignInRefreshToken } from "../sessions/refresh-token";
 import { redirectTarget } from "./signin";
 
@@ -141,7 +142,7 @@ export const email = new Hono<AppEnv>()
       linkUserId: null,
       token: null,
       codeAttempt: codeAttemptStatement(challengeHash),
-      session: newSessionFor(c, refresh, now),
+      session: { ...newSessionFor(c, refresh, now), amr: EMAIL_AMR },
     });
     if (!result.ok) {
       log("info", "sign_in_refused", { provider: EMAIL_PROVIDER, refusal: result.refusal });

@@ -24,6 +24,20 @@ type KeyConfig = Pick<Config, "authUrl" | "signingKeys" | "sessions">;
  */
 export const FEDERATED_AMR: readonly string[] = ["fed"];
 
+/** An email code or link: RFC 8176 `otp` (a one-time code sent to the address). */
+export const EMAIL_AMR: readonly string[] = ["otp"];
+
+/**
+ * A passkey (docs/passkeys.md): `hwk` for a device-bound credential (not
+ * backup eligible), `swk` for a synced one, plus `user` (the authenticator
+ * tested presence and verified the user; gatehouse requires both).
+ *
+ * @example passkeyAmr(false) // ["hwk", "user"]
+ */
+export function passkeyAmr(backupEligible: boolean): readonly string[] {
+  return [backupEligible ? "swk" : "hwk", "user"];
+}
+
 /** The profile an id_token may carry; which parts depends on the scopes. */
 export interface IdTokenUser {
   id: string;
