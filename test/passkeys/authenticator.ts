@@ -49,8 +49,10 @@ export class SoftAuthenticator {
     const rp = options.rp as { id: string };
     const user = options.user as { id: string };
     const rpId = overrides.rpId ?? rp.id;
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
-    const rawId = crypto.getRandomValues(new Uint8Array(32));
+    // `credentialId`: register a credential this authenticator already holds once more (same id and key).
+    const existing = overrides.credentialId ? this.credentials.find((c) => c.id === overrides.credentialId) : undefined;
+    const keys = existing?.keys ?? ((await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair);
+    const rawId = existing ? fromB64url(existing.id) : crypto.getRandomValues(new Uint8Array(32));
     const id = b64url(rawId);
     const start = this.options.counter === false ? 0 : 1;
     const counter = overrides.counter ?? start;

@@ -6,6 +6,7 @@
 import { expect } from "vitest";
 import { rawSql } from "../helpers/neon-local";
 import { callWorker } from "../helpers/sessions";
+import { randomClientIp } from "../signin/helpers";
 import { sha256Hex } from "../../src/lib/crypto";
 import type { CeremonyOverrides, SoftAuthenticator } from "./authenticator";
 
@@ -20,7 +21,8 @@ type Json = Record<string, unknown>;
  * @example const res = await postJson("/auth/passkey/signin/options", {}, null);
  */
 export function postJson(path: string, body: Json, cookies: readonly (string | null | undefined)[] = [], origin: string | null = AUTH_ORIGIN): Promise<Response> {
-  const headers: Record<string, string> = { accept: "application/json", "content-type": "application/json" };
+  // A client address per request, as other suites do: the per-address limit is not what these tests are about.
+  const headers: Record<string, string> = { accept: "application/json", "content-type": "application/json", "cf-connecting-ip": randomClientIp() };
   const cookie = cookies.filter((c): c is string => !!c).join("; ");
   if (cookie) headers.cookie = cookie;
   if (origin !== null) headers.origin = origin;
