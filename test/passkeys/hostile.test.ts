@@ -228,7 +228,7 @@ describe("passkey registration and sign-up, hostile", () => {
     const signin = await call("/auth/signin", { headers: { accept: "text/html" } }, { env: off });
     expect(await signin.text()).not.toContain("webauthn");
     expect(signin.headers.get("content-security-policy")).toContain("script-src 'none'");
-    expect(env.AUTH_PASSKEYS).toBe("true");
+    expect((env as unknown as Record<string, unknown>).AUTH_PASSKEYS).toBe("true");
   });
 });
 
