@@ -17,6 +17,8 @@ CREATE TABLE "passkeys" (
 	CONSTRAINT "passkeys_name_length" CHECK (char_length("passkeys"."name") BETWEEN 1 AND 64)
 );
 --> statement-breakpoint
+ALTER TABLE "oauth_codes" ADD COLUMN "amr" text[];--> statement-breakpoint
+ALTER TABLE "oauth_families" ADD COLUMN "amr" text[];--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "passkey_id" uuid;--> statement-breakpoint
 ALTER TABLE "sessions" ADD COLUMN "amr" text[];--> statement-breakpoint
 ALTER TABLE "passkeys" ADD CONSTRAINT "passkeys_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint

@@ -471,6 +471,8 @@ export const oauthCodes = pgTable(
     orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
     /** When the user signed in (the browser session's start): `auth_time`. */
     authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+    /** The browser session's RFC 8176 methods (`sessions.amr`), for the id_token. */
+    amr: text("amr").array(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     consumedAt: timestamp("consumed_at", { withTimezone: true }),
     /**
@@ -502,4 +504,6 @@ export const oauthFamilies = pgTable("oauth_families", {
   /** The organization of the consent, or null; each token reads the user's current role there. */
   orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
   authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+  /** The sign-in's RFC 8176 methods, for id_tokens of refreshes. */
+  amr: text("amr").array(),
 });

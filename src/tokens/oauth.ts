@@ -16,11 +16,12 @@ import { keyRingFor, SIGNING_ALG, verificationKeyGetter } from "./keys";
 type KeyConfig = Pick<Config, "authUrl" | "signingKeys" | "sessions">;
 
 /**
- * The id_token's `amr`. Every gatehouse sign-in is federated: the user
- * authenticated at an upstream provider (GitHub, Google, an OIDC issuer…),
- * which says nothing gatehouse could verify about how. RFC 8176 registers no
- * value for that; `fed` is the value Microsoft's identity platform uses for
- * "a federated assertion was used".
+ * The id_token's `amr` for a provider sign-in: the user authenticated at an
+ * upstream provider (GitHub, Google, an OIDC issuer…), which says nothing
+ * gatehouse could verify about how. RFC 8176 registers no value for that;
+ * `fed` is the value Microsoft's identity platform uses for "a federated
+ * assertion was used". The id_token carries the `amr` of the browser session
+ * the authorization came from (`sessions.amr`, via the code and the family).
  */
 export const FEDERATED_AMR: readonly string[] = ["fed"];
 
@@ -74,13 +75,13 @@ export function identityClaims(user: IdTokenUser, scopes: readonly string[]): Re
  */
 export async function signIdToken(
   config: KeyConfig,
-  input: { user: IdTokenUser; clientId: string; nonce: string | null; authTime: Date; scopes: readonly string[]; now: Date },
+  input: { user: IdTokenUser; clientId: string; nonce: string | null; authTime: Date; amr?: readonly string[]; scopes: readonly string[]; now: Date },
 ): Promise<string> {
   const ring = await keyRingFor(config.signingKeys);
   const iat = Math.floor(input.now.getTime() / 1000);
   const claims: Record<string, unknown> = {
     auth_time: Math.floor(input.authTime.getTime() / 1000),
-    amr: FEDERATED_AMR,
+    amr: input.amr ?? FEDERATED_AMR,
     ...identityClaims(input.user, input.scopes),
   };
   if (input.nonce !== null) claims.nonce = input.nonce;
