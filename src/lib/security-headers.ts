@@ -1,7 +1,9 @@
 /**
  * Response security headers. Every response gets `COMMON_SECURITY_HEADERS`;
  * every HTML response gets a strict CSP with no script at all (forms, not
- * JavaScript, do the work), no framing and no referrer.
+ * JavaScript, do the work), no framing and no referrer. The one exception:
+ * pages that offer passkeys allow exactly the bundled passkey file by its
+ * URL (`script`), and `connect-src 'self'` for its requests.
  *
  * `securityHeaders()` applies the HTML set to any `text/html` response a route
  * or the error renderer produced, keeping headers a page chose itself (the
