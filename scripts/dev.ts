@@ -207,6 +207,8 @@ async function main(): Promise<void> {
       OIDC_LOCAL_CLIENT_ID: "gatehouse-dev",
       OIDC_LOCAL_CLIENT_SECRET: secrets.oidcClientSecret,
       // Email codes and links through real SMTP (cloudflare:sockets) into the mail catcher.
+      // Passkeys on localhost (RP ID = AUTH_URL's hostname); e2e drives them with a virtual authenticator.
+      AUTH_PASSKEYS: "true",
       EMAIL_SIGNIN: "true",
       MAIL_TRANSPORT: "smtp",
       MAIL_FROM: "sign-in@gatehouse.localhost",

@@ -78,6 +78,8 @@ export interface Config {
   };
   /** Operators (ADMIN_USER_IDS): user ids, lowercase, allowed at `/admin` and `/api/admin` (docs/operators.md "Admin"); empty = none. */
   adminUserIds: readonly string[];
+  /** Passkeys (WebAuthn) for sign-in and new accounts (AUTH_PASSKEYS=true; docs/passkeys.md). Off by default. */
+  passkeys: boolean;
 }
 
 export type ConfigResult = { ok: true; config: Readonly<Config> } | { ok: false; problems: ConfigProblem[] };
@@ -177,6 +179,10 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
   const email = readEmailConfig(r, env);
   const auditRetentionDays = r.wholeNumber("AUDIT_RETENTION_DAYS", DEFAULT_AUDIT_RETENTION_DAYS, 0, 36500, "a whole number of days from 1 to 36500, or 0 to keep audit events forever");
   const adminUserIds = readAdminUserIds(r, env);
+  const passkeysFlag = r.optional("AUTH_PASSKEYS");
+  if (passkeysFlag !== undefined && passkeysFlag !== "true" && passkeysFlag !== "false") {
+    r.problems.push({ variable: "AUTH_PASSKEYS", problem: "invalid", hint: "true or false (unset: false)" });
+  }
   const allowedOrigins = r.origins("ALLOWED_ORIGINS");
   const allowedRedirectOrigins = r.origins("ALLOWED_REDIRECT_ORIGINS");
 
@@ -201,6 +207,7 @@ export function parseConfig(env: Record<string, unknown>): ConfigResult {
     webhooks: { allowLocalHttp: r.development },
     audit: { retentionDays: auditRetentionDays },
     adminUserIds,
+    passkeys: passkeysFlag === "true",
   };
   return { ok: true, config: deepFreeze(config) };
 }

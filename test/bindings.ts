@@ -46,6 +46,8 @@ export function testBindings(ctx: HarnessContext): Record<string, string> {
     ]),
     // Email sign-in through the Resend fake (test/fakes/resend.ts, RESEND_TEST_KEY).
     EMAIL_SIGNIN: "true",
+    // Passkeys (test/passkeys/, a software authenticator in test/passkeys/authenticator.ts).
+    AUTH_PASSKEYS: "true",
     MAIL_TRANSPORT: "resend",
     MAIL_FROM: "sign-in@example.com",
     MAIL_FROM_NAME: "Example sign-in",

@@ -11,13 +11,14 @@ import { eventPage, eventsStatement, userScope, type AuditEventView } from "./au
 import { disconnectProvider, type DisconnectResult } from "./facebook-connect";
 import type { OrgRef } from "./orgs";
 import type { Database } from "./client";
-import { accounts, memberships, organizations, providerPages, sessions, users } from "./schema";
+import { accounts, memberships, organizations, passkeys, providerPages, sessions, users } from "./schema";
 import { userAppsOf, userAppsStatement, type UserApp } from "./oauth-grants";
 import { ownerOf, type SessionProof } from "./sessions";
 
 export interface AccountOverview {
   user: { id: string; email: string | null; name: string | null; image: string | null; createdAt: Date } | null;
   accounts: { id: string; provider: string; email: string | null; createdAt: Date }[];
+  passkeys: { id: string; name: string; deviceType: string; createdAt: Date; lastUsedAt: Date | null }[];
   sessions: { id: string; createdAt: Date; lastUsedAt: Date; ip: string | null; userAgent: string | null }[];
   organizations: { id: string; slug: string; name: string; personal: boolean; role: "owner" | "admin" | "member" }[];
   /** Pages of the organizations where the user is owner or admin, gone ones included. */
@@ -45,7 +46,7 @@ const PAGE_ROLES = ["owner", "admin"] as const;
  * if (!overview.user) throw new GatehouseError("Unauthorized", "…");
  */
 export async function accountOverview(db: Database, userId: string): Promise<AccountOverview> {
-  const [user, linked, live, orgs, pages, apps, events] = await db.batch([
+  const [user, linked, keys, live, orgs, pages, apps, events] = await db.batch([
     db
       .select({ id: users.id, email: users.email, name: users.name, image: users.image, createdAt: users.createdAt })
       .from(users)
@@ -55,6 +56,12 @@ export async function accountOverview(db: Database, userId: string): Promise<Acc
       .from(accounts)
       .where(eq(accounts.userId, userId))
       .orderBy(asc(accounts.createdAt)),
+    db
+      .select({ id: passkeys.id, name: passkeys.name, deviceType: passkeys.deviceType, createdAt: passkeys.createdAt, lastUsedAt: passkeys.lastUsedAt })
+      .from(passkeys)
+      .where(eq(passkeys.userId, userId))
+      .orderBy(asc(passkeys.createdAt))
+      .limit(100),
     db
       .select({ id: sessions.id, createdAt: sessions.createdAt, lastUsedAt: sessions.lastUsedAt, ip: sessions.ip, userAgent: sessions.userAgent })
       .from(sessions)
@@ -88,6 +95,7 @@ export async function accountOverview(db: Database, userId: string): Promise<Acc
   return {
     user: user[0] ?? null,
     accounts: linked,
+    passkeys: keys,
     sessions: live,
     organizations: orgs,
     pages,
@@ -136,11 +144,13 @@ export async function unlinkAccount(
     mine AS (
       SELECT a.id, a.provider FROM accounts a WHERE a.user_id = (SELECT id FROM me) FOR UPDATE
     ),
+    -- Passkeys are sign-in methods too (db/passkeys.ts locks the same rows when it removes one).
+    my_passkeys AS (SELECT p.id FROM passkeys p WHERE p.user_id = (SELECT id FROM me) FOR UPDATE),
     target AS (SELECT id FROM mine WHERE provider = ${target.provider}${onlyId}),
     unlinked AS (
       DELETE FROM accounts a
       WHERE a.id IN (SELECT id FROM target)
-        AND (SELECT count(*) FROM mine) > (SELECT count(*) FROM target)
+        AND (SELECT count(*) FROM mine) + (SELECT count(*) FROM my_passkeys) > (SELECT count(*) FROM target)
       RETURNING a.id
     ),
     retired AS (

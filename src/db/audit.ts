@@ -21,6 +21,8 @@ export type AuditAction =
   | "provider.connect"
   | "provider.disconnect"
   | "account.unlink"
+  | "passkey.add"
+  | "passkey.remove"
   | "oauth_client.create"
   | "oauth_client.update"
   | "oauth_client.secret_rotate"
@@ -59,7 +61,7 @@ export interface AuditRow {
   action: AuditAction;
   /** SQL yielding the organization id (usually a CTE column); `NULL` for a user's own actions. */
   orgId: SQL;
-  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client" | "invitation" | "webhook_endpoint" | "session";
+  targetType: "organization" | "user" | "provider_page" | "provider_token" | "account" | "oauth_client" | "invitation" | "webhook_endpoint" | "session" | "passkey";
   /** SQL yielding the target's id as text. */
   targetId: SQL;
   /** SQL yielding a jsonb object; never a secret. */

@@ -80,10 +80,10 @@ export async function authorizeStatement(
 ): Promise<AuthorizeOutcome> {
   const { clientId, session, issue } = input;
   const sessionCte = session
-    ? sql`SELECT s.created_at FROM sessions s JOIN users u ON u.id = s.user_id
+    ? sql`SELECT s.created_at, s.amr FROM sessions s JOIN users u ON u.id = s.user_id
           WHERE s.id = ${session.sessionId}::uuid AND s.user_id = ${session.userId}::uuid AND s.client_id IS NULL
             AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`
-    : sql`SELECT NULL::timestamptz AS created_at WHERE false`;
+    : sql`SELECT NULL::timestamptz AS created_at, NULL::text[] AS amr WHERE false`;
   const scopes = issue ? textArray(issue.scopes) : sql`ARRAY[]::text[]`;
   const resource = issue?.resource ?? "";
   const grantCte = session
@@ -187,7 +187,7 @@ function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL
           UPDATE oauth_grants SET last_used_at = now() WHERE id IN (SELECT id FROM grant_row) AND EXISTS (SELECT 1 FROM eligible) RETURNING id
         ),`;
   return sql`eligible AS (
-      SELECT sess.created_at FROM client, sess
+      SELECT sess.created_at, sess.amr FROM client, sess
       WHERE NOT client.disabled
         AND client.redirect_uris && ${textArray(issue.redirectKeys)}
         AND (${issue.redirectUri} = ANY(client.redirect_uris) OR client.application_type = 'native')
@@ -197,9 +197,9 @@ function issueWrites(issue: CodeToIssue, userId: string, scopes: SQL, fresh: SQL
     ),
     ${remember}
     issued AS (
-      INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, nonce, org_id, auth_time, expires_at)
+      INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, resource, nonce, org_id, auth_time, amr, expires_at)
       SELECT ${issue.codeHash}, (SELECT id FROM client), ${userId}::uuid, ${issue.redirectUri}, ${issue.codeChallenge}, ${scopes},
-             ${issue.resource}, ${issue.nonce}, ${codeOrg}, eligible.created_at, now() + make_interval(secs => ${issue.lifetimeSeconds})
+             ${issue.resource}, ${issue.nonce}, ${codeOrg}, eligible.created_at, eligible.amr, now() + make_interval(secs => ${issue.lifetimeSeconds})
       FROM eligible
       RETURNING code_hash
     )`;

@@ -64,7 +64,7 @@ function orgOf(row: Record<string, unknown>): TokenOrg | null {
 }
 
 export type ExchangeOutcome =
-  | { outcome: "issued"; user: OAuthUser; scopes: string[]; resource: string; nonce: string | null; authTime: Date; familyId: string; org: TokenOrg | null }
+  | { outcome: "issued"; user: OAuthUser; scopes: string[]; resource: string; nonce: string | null; authTime: Date; amr: string[] | null; familyId: string; org: TokenOrg | null }
   | { outcome: "replayed"; familyId: string | null }
   | { outcome: "invalid_client" }
   | { outcome: "invalid_grant" };
@@ -128,8 +128,8 @@ export async function exchangeCode(
     ),
     family AS (${familyInsert}),
     family_grant AS (
-      INSERT INTO oauth_families (session_id, client_id, scopes, resource, org_id, auth_time)
-      SELECT ${f.sessionId}::uuid, ok.client_id, ok.scopes, ok.resource, ok.org_id, ok.auth_time FROM ok WHERE 'offline_access' = ANY(ok.scopes)
+      INSERT INTO oauth_families (session_id, client_id, scopes, resource, org_id, auth_time, amr)
+      SELECT ${f.sessionId}::uuid, ok.client_id, ok.scopes, ok.resource, ok.org_id, ok.auth_time, ok.amr FROM ok WHERE 'offline_access' = ANY(ok.scopes)
       RETURNING session_id
     ),
     replayed AS (SELECT code_hash, family_id FROM locked WHERE consumed_at IS NOT NULL),
@@ -143,13 +143,14 @@ export async function exchangeCode(
     SELECT 'issued' AS outcome, ok.user_id, ok.email, ok.email_verified_at IS NOT NULL AS email_verified, ok.name, ok.image,
            ok.scopes, ok.resource, ok.nonce, extract(epoch FROM ok.auth_time)::float8 AS auth_time, NULL::uuid AS family_id,
            ok.org_id, (SELECT m.role::text FROM memberships m WHERE m.org_id = ok.org_id AND m.user_id = ok.user_id) AS org_role,
-           (SELECT count(*) FROM consumed) + (SELECT count(*) FROM family) + (SELECT count(*) FROM family_grant) AS writes
+           (SELECT count(*) FROM consumed) + (SELECT count(*) FROM family) + (SELECT count(*) FROM family_grant) AS writes,
+           ok.amr
       FROM ok
     UNION ALL
     SELECT 'replayed', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, family_id, NULL, NULL,
-           (SELECT count(*) FROM revoked) + (SELECT count(*) FROM marked) FROM replayed
+           (SELECT count(*) FROM revoked) + (SELECT count(*) FROM marked), NULL FROM replayed
     UNION ALL
-    SELECT 'rejected', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    SELECT 'rejected', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
       WHERE NOT EXISTS (SELECT 1 FROM ok) AND NOT EXISTS (SELECT 1 FROM replayed) AND NOT (SELECT ok FROM client_ok)
   `);
   const row = result.rows[0] as Record<string, unknown> | undefined;
@@ -163,6 +164,7 @@ export async function exchangeCode(
     resource: String(row.resource),
     nonce: typeof row.nonce === "string" ? row.nonce : null,
     authTime: new Date(Number(row.auth_time) * 1000),
+    amr: amrOf(row.amr),
     familyId: f.sessionId,
     org: orgOf(row),
   };
@@ -177,6 +179,8 @@ export type ClientRefreshOutcome =
       scopes: string[];
       resource: string;
       authTime: Date;
+      /** The sign-in's RFC 8176 methods (`sessions.amr`); null: recorded before amr was (federated). */
+      amr: string[] | null;
       org: TokenOrg | null;
     }
   | { outcome: "reused"; familyId: string }
@@ -209,7 +213,7 @@ export async function refreshClientFamily(
     )}) SELECT count(*) AS n FROM gone`),
     refreshSessionStatement(db, refresh),
     db.execute(sql`
-      SELECT f.scopes, f.resource, extract(epoch FROM f.auth_time)::float8 AS auth_time, f.org_id,
+      SELECT f.scopes, f.resource, extract(epoch FROM f.auth_time)::float8 AS auth_time, f.amr, f.org_id,
              (SELECT m.role::text FROM memberships m WHERE m.org_id = f.org_id AND m.user_id = u.id) AS org_role,
              u.id AS user_id, u.email, u.email_verified_at IS NOT NULL AS email_verified, u.name, u.image
       FROM oauth_families f JOIN users u ON u.id = (SELECT user_id FROM sessions WHERE id = f.session_id)
@@ -228,6 +232,7 @@ export async function refreshClientFamily(
     scopes: pgArray(row.scopes),
     resource: String(row.resource),
     authTime: new Date(Number(row.auth_time) * 1000),
+    amr: amrOf(row.amr),
     org: orgOf(row),
   };
 }
@@ -288,4 +293,11 @@ export async function userForUserinfo(db: Database, userId: string): Promise<OAu
 function userOf(row: Record<string, unknown>): OAuthUser {
   const str = (v: unknown) => (typeof v === "string" ? v : null);
   return { id: String(row.user_id), email: str(row.email), emailVerified: row.email_verified === true, name: str(row.name), image: str(row.image) };
+}
+
+/** `text[]` as the driver returns it (an array, or `{a,b}` text), or null. */
+function amrOf(value: unknown): string[] | null {
+  if (Array.isArray(value)) return value.map(String);
+  if (typeof value === "string" && /^\{[a-z,]*\}$/.test(value)) return value.slice(1, -1).split(",").filter(Boolean);
+  return null;
 }

@@ -133,10 +133,20 @@ export const sessions = pgTable(
      * Erasing the operator ends the session with them.
      */
     impersonatorId: uuid("impersonator_id").references((): AnyPgColumn => users.id, { onDelete: "cascade" }),
+    /** The passkey the session was created with; removing it revokes the session (like `accountId`). */
+    passkeyId: uuid("passkey_id").references((): AnyPgColumn => passkeys.id, { onDelete: "set null" }),
+    /**
+     * RFC 8176 authentication methods of the sign-in that created the session:
+     * `{fed}` (a provider), `{otp}` (an email code or link), `{hwk,user}` /
+     * `{swk,user}` (a device-bound / synced passkey). NULL for rows created
+     * before it was recorded: they read as `{fed}`.
+     */
+    amr: text("amr").array(),
   },
   (t) => [
     index("sessions_user_id_idx").on(t.userId),
     index("sessions_impersonator_id_idx").on(t.impersonatorId).where(sql`${t.impersonatorId} IS NOT NULL`),
+    index("sessions_passkey_id_idx").on(t.passkeyId),
     index("sessions_client_id_idx").on(t.clientId).where(sql`${t.clientId} IS NOT NULL`),
     index("sessions_account_id_idx").on(t.accountId),
     index("sessions_expires_at_idx").on(t.expiresAt),
@@ -166,6 +176,41 @@ export const oauthConsumedStates = pgTable(
     index("oauth_consumed_states_consumed_at_idx").on(t.consumedAt),
     check("oauth_consumed_states_hash_hex", sql`${t.stateHash} ~ '^[0-9a-f]{64}$'`),
     check("oauth_consumed_states_outcome", sql`${t.outcome} ~ '^[A-Za-z_]{1,40}$'`),
+  ],
+);
+
+/**
+ * WebAuthn credentials (passkeys, docs/passkeys.md): a sign-in method of
+ * their own, counted with `accounts` when the last method is protected.
+ * `credential_id` is the credential's raw id in base64url; `public_key` the
+ * COSE key; `counter` the signature counter (0 for authenticators without
+ * one); `device_type` `singleDevice` or `multiDevice` (backup eligible).
+ */
+export const passkeys = pgTable(
+  "passkeys",
+  {
+    id: id(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    credentialId: text("credential_id").notNull(),
+    publicKey: bytea("public_key").notNull(),
+    counter: bigint("counter", { mode: "number" }).notNull().default(0),
+    transports: text("transports").array().notNull().default(sql`'{}'::text[]`),
+    deviceType: text("device_type").notNull(),
+    backedUp: boolean("backed_up").notNull(),
+    aaguid: text("aaguid"),
+    name: text("name").notNull(),
+    createdAt: createdAt(),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("passkeys_credential_id_key").on(t.credentialId),
+    index("passkeys_user_id_idx").on(t.userId),
+    check("passkeys_credential_id_b64url", sql`${t.credentialId} ~ '^[A-Za-z0-9_-]+$' AND char_length(${t.credentialId}) BETWEEN 16 AND 1366`),
+    check("passkeys_device_type", sql`${t.deviceType} IN ('singleDevice', 'multiDevice')`),
+    check("passkeys_counter_range", sql`${t.counter} >= 0 AND ${t.counter} <= 4294967295`),
+    check("passkeys_name_length", sql`char_length(${t.name}) BETWEEN 1 AND 64`),
   ],
 );
 
@@ -455,6 +500,8 @@ export const oauthCodes = pgTable(
     orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
     /** When the user signed in (the browser session's start): `auth_time`. */
     authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+    /** The browser session's RFC 8176 methods (`sessions.amr`), for the id_token. */
+    amr: text("amr").array(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
     consumedAt: timestamp("consumed_at", { withTimezone: true }),
     /**
@@ -486,6 +533,8 @@ export const oauthFamilies = pgTable("oauth_families", {
   /** The organization of the consent, or null; each token reads the user's current role there. */
   orgId: uuid("org_id").references(() => organizations.id, { onDelete: "cascade" }),
   authTime: timestamp("auth_time", { withTimezone: true }).notNull(),
+  /** The sign-in's RFC 8176 methods, for id_tokens of refreshes. */
+  amr: text("amr").array(),
 });
 
 /**

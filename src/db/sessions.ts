@@ -33,6 +33,10 @@ export interface NewSession {
   absoluteTtlSeconds: number;
   /** The OAuth client owning this family (docs/oauth-server.md); omitted for browser sessions. */
   clientId?: string | undefined;
+  /** The passkey the session was created with (an id or SQL yielding it); removing it ends the session. */
+  passkeyId?: string | SQL | null;
+  /** RFC 8176 methods of the sign-in (`["fed"]`, `["otp"]`, `["hwk","user"]`…); omitted: NULL, read as `["fed"]`. */
+  amr?: readonly string[] | null;
 }
 
 /**
@@ -60,6 +64,8 @@ export function insertSessionStatement(db: Database, input: NewSession) {
     ip: input.ip,
     userAgent: input.userAgent,
     clientId: input.clientId ?? null,
+    passkeyId: input.passkeyId ?? null,
+    amr: input.amr ? [...input.amr] : null,
   });
 }
 

@@ -342,8 +342,12 @@ function isPath(value: unknown): value is SignInPath {
   return value === "new" || value === "existing" || value === "link" || value === "email_match";
 }
 
-/** `u-` + 16 lowercase base32 characters (80 random bits); unique index backs it. */
-function personalSlug(): string {
+/**
+ * `u-` + 16 lowercase base32 characters (80 random bits); unique index backs it.
+ *
+ * @example personalSlug() // "u-k3j…"
+ */
+export function personalSlug(): string {
   const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
   return "u-" + Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => alphabet[b % 32]).join("");
 }

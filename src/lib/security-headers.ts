@@ -1,7 +1,9 @@
 /**
  * Response security headers. Every response gets `COMMON_SECURITY_HEADERS`;
  * every HTML response gets a strict CSP with no script at all (forms, not
- * JavaScript, do the work), no framing and no referrer.
+ * JavaScript, do the work), no framing and no referrer. The one exception:
+ * pages that offer passkeys allow exactly the bundled passkey file by its
+ * URL (`script`), and `connect-src 'self'` for its requests.
  *
  * `securityHeaders()` applies the HTML set to any `text/html` response a route
  * or the error renderer produced, keeping headers a page chose itself (the
@@ -15,10 +17,13 @@ import type { MiddlewareHandler } from "hono";
  * applies form-action to every redirect after a form POST, and a provider's
  * authorization endpoint is not always on its issuer's origin (discovery).
  */
-function csp(formAction: boolean): string {
+function csp(formAction: boolean, script?: string): string {
   return [
     "default-src 'none'",
-    "script-src 'none'",
+    // A page with passkeys allows exactly one script: the bundled file at its hashed URL (nothing inline, nothing remote),
+    // and lets it call this origin (fetch to /auth/passkey/*).
+    script === undefined ? "script-src 'none'" : `script-src ${script}`,
+    ...(script === undefined ? [] : ["connect-src 'self'"]),
     "style-src 'unsafe-inline'",
     // Profile pictures come from the providers (https) or inline SVG/data.
     "img-src 'self' https: data:",
@@ -51,14 +56,16 @@ export const COMMON_SECURITY_HEADERS: Readonly<Record<string, string>> = {
  * form on the page. `same-origin` still sends no referrer to any other site.
  * `linksToProviders`: the page posts to `/auth/link/:provider`, which
  * redirects to the provider, so it cannot carry `form-action 'self'`.
+ * `script`: the absolute URL of the one script the page may load (the
+ * passkey script, `routes/assets.ts`); without it no script runs at all.
  *
  * @example
  * return c.html(page, 200, pageSecurityHeaders({ hasForms: true, linksToProviders: true }));
  */
-export function pageSecurityHeaders(options: { hasForms: boolean; linksToProviders?: boolean }): Record<string, string> {
+export function pageSecurityHeaders(options: { hasForms: boolean; linksToProviders?: boolean; script?: string }): Record<string, string> {
   return {
     ...HTML_SECURITY_HEADERS,
-    "Content-Security-Policy": csp(!options.linksToProviders),
+    "Content-Security-Policy": csp(!options.linksToProviders, options.script),
     "Referrer-Policy": options.hasForms ? "same-origin" : "no-referrer",
   };
 }

@@ -27,6 +27,8 @@ export interface AccountPageProps {
   /** Absolute URL of this page, sent as `redirect_to` by the link forms. */
   accountUrl: string;
   notice: AccountNotice | null;
+  /** Passkeys are enabled: the script that adds them (absolute URL); absent when off. */
+  passkeyScript?: string | undefined;
   /** The texts of the request's language; English when absent. */
   t?: Messages;
 }
@@ -41,7 +43,7 @@ export function AccountPage(props: AccountPageProps) {
   const { user } = props.overview;
   const t = props.t ?? en;
   return (
-    <Layout title={t.account.title} wide t={t}>
+    <Layout title={t.account.title} wide t={t} script={props.passkeyScript}>
       <h1>{t.account.title}</h1>
       {props.notice ? (
         <p role="status" class="tag ok">
@@ -61,6 +63,9 @@ export function AccountPage(props: AccountPageProps) {
         </div>
       </section>
       <SignInMethods {...props} t={t} />
+      {props.passkeyScript || props.overview.passkeys.length > 0 ? (
+        <Passkeys passkeys={props.overview.passkeys} only={props.overview.accounts.length + props.overview.passkeys.length <= 1} enabled={!!props.passkeyScript} t={t} />
+      ) : null}
       <Sessions sessions={props.overview.sessions} currentSessionId={props.currentSessionId} t={t} />
       <Apps apps={props.overview.apps} t={t} />
       <Organizations overview={props.overview} canConnectFacebook={props.providers.some((p) => p.id === "facebook")} accountUrl={props.accountUrl} t={t} />
@@ -77,7 +82,8 @@ function providerName(providers: AccountPageProps["providers"], id: string, t: M
 function SignInMethods(props: AccountPageProps & { t: Messages }) {
   const t = props.t;
   const linked = props.overview.accounts;
-  const only = linked.length <= 1;
+  // Passkeys are sign-in methods too: the last one of either kind cannot go (db/account.ts, db/passkeys.ts).
+  const only = linked.length + props.overview.passkeys.length <= 1;
   const linkedProviders = new Set(linked.map((a) => a.provider));
   const linkable = props.providers.filter((p) => !linkedProviders.has(p.id));
   return (
@@ -121,6 +127,54 @@ function SignInMethods(props: AccountPageProps & { t: Messages }) {
               </button>
             </form>
           ))}
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function Passkeys(props: { passkeys: AccountOverview["passkeys"]; only: boolean; enabled: boolean; t: Messages }) {
+  const t = props.t;
+  return (
+    <section aria-labelledby="passkeys">
+      <h2 id="passkeys">{t.passkeys.accountHeading}</h2>
+      {props.passkeys.length === 0 ? <p class="muted">{t.passkeys.none}</p> : null}
+      <ul class="plain">
+        {props.passkeys.map((p) => (
+          <li data-passkey-id={p.id}>
+            <span class="grow">
+              {p.name} <span class="tag">{p.deviceType === "multiDevice" ? t.passkeys.synced : t.passkeys.deviceBound}</span>
+              <br />
+              <small>
+                {t.passkeys.created(when(p.createdAt))} · {p.lastUsedAt ? t.passkeys.lastUsed(when(p.lastUsedAt)) : t.passkeys.neverUsed}
+              </small>
+            </span>
+            {props.only ? (
+              <span class="tag">{t.account.onlyMethod}</span>
+            ) : (
+              <form method="post" action={`/account/passkeys/${p.id}/remove`} class="inline">
+                <button class="button small danger" type="submit" aria-label={t.passkeys.removeLabel(p.name)}>
+                  {t.passkeys.remove}
+                </button>
+              </form>
+            )}
+          </li>
+        ))}
+      </ul>
+      {props.enabled ? (
+        <>
+          <noscript>
+            <p class="muted">{t.passkeys.needsScript}</p>
+          </noscript>
+          {/* Hidden until the passkey script finds WebAuthn (progressive enhancement). */}
+          <div data-passkey-root data-working={t.passkeys.working} hidden>
+            <label for="passkey-name">{t.passkeys.nameLabel}</label>
+            <input id="passkey-name" type="text" name="passkey_name" maxlength={64} autocomplete="off" />
+            <button class="button" type="button" data-passkey="register" disabled>
+              {t.passkeys.add}
+            </button>
+            <p role="status" class="muted" data-passkey-status></p>
+          </div>
         </>
       ) : null}
     </section>

@@ -1,9 +1,11 @@
 /** @jsxImportSource hono/jsx */
 /**
  * The page shell: small inline CSS (light and dark via
- * `prefers-color-scheme`), no scripts, no external assets. The CSP set by
- * `lib/security-headers.ts` forbids every script, inline or not, so all
- * interaction is links and POST forms and every page works with JavaScript off.
+ * `prefers-color-scheme`), no external assets, no script except the passkey
+ * file on pages that offer passkeys (`script`; the CSP set by
+ * `lib/security-headers.ts` allows exactly that URL and forbids every other
+ * script, inline or not). All other interaction is links and POST forms, so
+ * every page works with JavaScript off.
  */
 import { en, type Messages } from "../i18n/en";
 import { raw } from "hono/html";
@@ -33,7 +35,7 @@ ul.plain>li:last-child{border-bottom:0}.grow{flex:1 1 12rem;min-width:0;overflow
 .tag.ok{color:var(--ok);border-color:var(--ok)}
 .avatar{width:3rem;height:3rem;border-radius:50%;flex:none}
 form.inline{display:inline;margin:0}
-label{display:block;margin:.75rem 0 .25rem}input[type=email],input[type=search],input.code{width:100%;padding:.55rem .7rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg);font:inherit}
+label{display:block;margin:.75rem 0 .25rem}input[type=email],input[type=search],input[type=text],input.code{width:100%;padding:.55rem .7rem;border:1px solid var(--border);border-radius:8px;background:var(--card);color:var(--fg);font:inherit}
 input.code{font-size:1.4rem;letter-spacing:.3em;text-align:center}
 hr{border:0;border-top:1px solid var(--border);margin:1.5rem 0}
 `;
@@ -44,7 +46,7 @@ hr{border:0;border-top:1px solid var(--border);margin:1.5rem 0}
  * @example
  * <Layout title="Sign in"><p>…</p></Layout>
  */
-export function Layout(props: { title: string; wide?: boolean; t?: Messages; children?: Child }) {
+export function Layout(props: { title: string; wide?: boolean; t?: Messages; script?: string | undefined; children?: Child }) {
   const t = props.t ?? en;
   return (
     <html lang={t.lang}>
@@ -55,6 +57,8 @@ export function Layout(props: { title: string; wide?: boolean; t?: Messages; chi
         <title>{`${props.title} · ${t.layout.suffix}`}</title>
         {/* A constant of this file, so not escaped: escaping would turn `>` selectors into `&gt;`. */}
         <style>{raw(CSS)}</style>
+        {/* The passkey script (routes/assets.ts), the only one any page loads; its CSP names exactly this URL. */}
+        {props.script ? <script type="module" src={props.script}></script> : null}
       </head>
       <body>
         <main class={props.wide ? "wide" : undefined}>

@@ -23,6 +23,8 @@ export interface SignInPageProps {
   signedIn?: SignedInAs | null;
   /** Email codes are enabled: offer `/auth/email`. */
   email?: boolean;
+  /** Passkeys are enabled: the passkey script's absolute URL (routes/assets.ts). */
+  passkeyScript?: string | undefined;
   /** The texts of the request's language (`i18n/`); English when absent. */
   t?: Messages;
 }
@@ -43,7 +45,7 @@ export function SignInPage(props: SignInPageProps) {
   const who = props.signedIn ?? null;
   const t = props.t ?? en;
   return (
-    <Layout title={t.signin.title} t={t}>
+    <Layout title={t.signin.title} t={t} script={props.passkeyScript}>
       {who ? <SignedInBox who={who} redirectTo={props.redirectTo} t={t} /> : null}
       <h1>{who ? t.signin.titleSomeoneElse : t.signin.title}</h1>
       {props.email ? (
@@ -51,7 +53,8 @@ export function SignInPage(props: SignInPageProps) {
           <span>{t.signin.continueWithEmail}</span>
         </a>
       ) : null}
-      {props.providers.length === 0 && !props.email ? (
+      {props.passkeyScript ? <PasskeySignIn redirectTo={props.redirectTo} t={t} /> : null}
+      {props.providers.length === 0 && !props.email && !props.passkeyScript ? (
         <p class="muted">{t.signin.none}</p>
       ) : (
         <nav aria-label={t.signin.providersLabel}>
@@ -67,6 +70,34 @@ export function SignInPage(props: SignInPageProps) {
         <small>{t.signin.cookies}</small>
       </p>
     </Layout>
+  );
+}
+
+/**
+ * Passkey sign-in and sign-up: hidden until the passkey script finds WebAuthn
+ * (without JavaScript the page shows only the other methods). The input lets
+ * the browser offer its passkeys as autofill (`autocomplete="username webauthn"`).
+ */
+function PasskeySignIn(props: { redirectTo: string | null; t: Messages }) {
+  const t = props.t;
+  return (
+    <section data-passkey-root data-autofill="true" data-redirect-to={props.redirectTo ?? undefined} data-working={t.passkeys.working} aria-label={t.passkeys.signinHeading} hidden>
+      <label for="passkey-username">{t.passkeys.usernameLabel}</label>
+      <input id="passkey-username" type="text" name="username" autocomplete="username webauthn" />
+      <button class="button" type="button" data-passkey="signin" disabled>
+        <span>{t.passkeys.signIn}</span>
+      </button>
+      <details>
+        <summary>{t.passkeys.createHeading}</summary>
+        <label for="passkey-display-name">{t.passkeys.displayName}</label>
+        <input id="passkey-display-name" type="text" name="display_name" maxlength={64} autocomplete="name" />
+        <button class="button" type="button" data-passkey="signup" disabled>
+          <span>{t.passkeys.create}</span>
+        </button>
+      </details>
+      <p role="status" class="muted" data-passkey-status></p>
+      <hr />
+    </section>
   );
 }
 

@@ -2,6 +2,8 @@
  * `GET /account`: the account page (a session is required; otherwise 303 to
  * the sign-in page, which comes back here). Its forms:
  *   - `POST /account/unlink/:provider` removes a sign-in method, never the last,
+ *   - `POST /account/passkeys/:id/remove` removes a passkey, never the last method
+ *     (adding one needs the passkey script: routes/passkey.ts),
  *   - `POST /account/sessions/:id/revoke` signs one of the user's sessions out,
  *   - `POST /account/apps/:clientId/revoke` ends an OAuth application's
  *     access (its grants and refresh tokens),
@@ -19,6 +21,7 @@ import { Hono } from "hono/tiny";
 import type { AppEnv } from "../context";
 import { accountOverview, disconnectProviderForSession, unlinkAccount } from "../db/account";
 import { revokeUserApp } from "../db/oauth-grants";
+import { removePasskey } from "../db/passkeys";
 import { revokeSessions } from "../db/sessions";
 import { GatehouseError } from "../error";
 import { denySessions } from "../kv/denylist";
@@ -29,6 +32,7 @@ import { ACCOUNT_NOTICES, AccountPage, type AccountNotice } from "../pages/accou
 import { clearSessionCookies } from "../sessions/browser-session";
 import { identifySession, resolveSession } from "../sessions/resolve";
 import { denySessionIds } from "../sessions/revoke";
+import { passkeyScriptUrl } from "./assets";
 
 /** Denylists OAuth families' ids for as long as their access tokens live. */
 async function denyFamilies(c: Parameters<typeof denySessionIds>[0], ids: readonly string[]): Promise<void> {
@@ -89,15 +93,17 @@ export const account = new Hono<AppEnv>()
     // A deleted or disabled user's session JWT may outlive the user by minutes.
     if (!user) return c.redirect(ACCOUNT_SIGNIN_PATH, 303);
     const config = c.var.config;
+    const passkeyScript = config.passkeys ? passkeyScriptUrl(config) : undefined;
     const html = AccountPage({
       overview: { ...overview, user },
       currentSessionId: session.sessionId,
       providers: config.providers.map((p) => ({ id: p.id, name: p.name })),
       accountUrl: new URL("/account", config.authUrl).href,
       notice: noticeFrom(c.req.query("notice")),
+      passkeyScript,
       t: c.var.t,
     });
-    return c.html("<!doctype html>" + String(html), 200, pageSecurityHeaders({ hasForms: true, linksToProviders: true }));
+    return c.html("<!doctype html>" + String(html), 200, pageSecurityHeaders({ hasForms: true, linksToProviders: true, script: passkeyScript }));
   })
   .post("/unlink/:provider", requireOwnOrigin(), limitBody(MAX_FORM_LENGTH), async (c) => {
     const provider = c.req.param("provider");
@@ -125,6 +131,29 @@ export const account = new Hono<AppEnv>()
           return c.redirect("/auth/signin", 303);
         }
         return c.redirect("/account?notice=unlinked", 303);
+    }
+  })
+  .post("/passkeys/:id/remove", requireOwnOrigin(), async (c) => {
+    const id = c.req.param("id").toLowerCase();
+    const proof = await identifySession(c);
+    if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
+    // Removing works even with passkeys turned off: a user can always clean up.
+    const result = UUID.test(id) ? await removePasskey(await c.var.db(), proof, id) : { outcome: "not_found" as const };
+    switch (result.outcome) {
+      case "unauthorized":
+        throw new GatehouseError("Unauthorized", "Sign in first.");
+      case "not_found":
+        throw new GatehouseError("NotFound", "There is no such passkey.");
+      case "last_method":
+        throw new GatehouseError("LastSignInMethod", "The only sign-in method cannot be removed.");
+      case "removed":
+        // Sessions signed in with the passkey ended in the same statement.
+        await denySessionIds(c, result.revokedSessions);
+        if (result.revokedSessions.includes(proof.sessionId)) {
+          clearSessionCookies(c);
+          return c.redirect("/auth/signin", 303);
+        }
+        return c.redirect("/account?notice=passkey_removed", 303);
     }
   })
   .post("/sessions/:id/revoke", requireOwnOrigin(), async (c) => {
@@ -164,5 +193,6 @@ export const account = new Hono<AppEnv>()
   .all("/", methodNotAllowed("GET"))
   .all("/unlink/:provider", methodNotAllowed("POST"))
   .all("/sessions/:id/revoke", methodNotAllowed("POST"))
+  .all("/passkeys/:id/remove", methodNotAllowed("POST"))
   .all("/apps/:clientId/revoke", methodNotAllowed("POST"))
   .all("/orgs/:org/providers/facebook/disconnect", methodNotAllowed("POST"));

@@ -38,6 +38,7 @@ import { count } from "../observability/metrics";
 import type { ProviderTokenSet, SignInProvider } from "../providers";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
 import { noticeSuspiciousSignIn } from "../sessions/signin-notice";
+import { FEDERATED_AMR } from "../tokens/oauth";
 import { deriveSignInRefreshToken, type MintedRefreshToken } from "../sessions/refresh-token";
 import { followClaimant } from "./callback-follow";
 import { prepareFacebookConnect, type PreparedConnect } from "./org-facebook";
@@ -139,7 +140,7 @@ async function completeSignIn(
     linkSessionId: transaction.linkSessionId,
     token: await sealTokens(c, prepared?.userTokens ?? tokens, stored.provider, stored.subject),
     connect: prepared?.connect ?? null,
-    session: newSessionFor(c, refresh, now),
+    session: { ...newSessionFor(c, refresh, now), amr: FEDERATED_AMR },
     context: c.var.request,
   });
   // The KV transaction stays until it expires: a late copy of this callback

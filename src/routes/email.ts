@@ -35,6 +35,7 @@ import { count } from "../observability/metrics";
 import { EmailCodePage, EmailStartPage } from "../pages/email";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
 import { noticeSuspiciousSignIn } from "../sessions/signin-notice";
+import { EMAIL_AMR } from "../tokens/oauth";
 import { deriveSignInRefreshToken } from "../sessions/refresh-token";
 import { redirectTarget } from "./signin";
 
@@ -147,7 +148,7 @@ export const email = new Hono<AppEnv>()
       linkUserId: null,
       token: null,
       codeAttempt: codeAttemptStatement(challengeHash),
-      session: newSessionFor(c, refresh, now),
+      session: { ...newSessionFor(c, refresh, now), amr: EMAIL_AMR },
       context: c.var.request,
     });
     if (!result.ok) {

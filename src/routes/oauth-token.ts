@@ -22,7 +22,7 @@ import { clientAuthentication, formFields, parseTokenRequest, type ClientCredent
 import { newSessionFor } from "../sessions/browser-session";
 import { familyForRotation, hashSecret, mintRefreshToken, mintRotatedSecret, parseRefreshToken, refreshTokenValue } from "../sessions/refresh-token";
 import { signAccessToken } from "../tokens/access-token";
-import { signIdToken, verifyOwnAccessToken } from "../tokens/oauth";
+import { FEDERATED_AMR, signIdToken, verifyOwnAccessToken } from "../tokens/oauth";
 
 const MAX_BODY = 8192;
 
@@ -81,6 +81,8 @@ async function tokenResponse(
     resource: string;
     familyId: string;
     authTime: Date;
+    /** The session's RFC 8176 methods; null (rows from before they were recorded): federated. */
+    amr: string[] | null;
     nonce: string | null;
     refreshToken: string | null;
     /** Org-scoped consent: the organization and the user's current role there (`org`, `roles` claims). */
@@ -101,7 +103,7 @@ async function tokenResponse(
   });
   const body: Record<string, unknown> = { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope };
   if (input.scopes.includes("openid")) {
-    body.id_token = await signIdToken(config, { user: input.user, clientId: input.clientId, nonce: input.nonce, authTime: input.authTime, scopes: input.scopes, now });
+    body.id_token = await signIdToken(config, { user: input.user, clientId: input.clientId, nonce: input.nonce, authTime: input.authTime, amr: input.amr ?? FEDERATED_AMR, scopes: input.scopes, now });
   }
   if (input.refreshToken !== null) body.refresh_token = input.refreshToken;
   return c.json(body, 200, { "Cache-Control": "no-store", Pragma: "no-cache" });
@@ -152,6 +154,7 @@ export const oauthToken = new Hono<AppEnv>()
             resource: result.resource,
             familyId: result.familyId,
             authTime: result.authTime,
+            amr: result.amr,
             nonce: result.nonce,
             org: result.org,
             refreshToken: result.scopes.includes("offline_access") ? family.token : null,
@@ -201,6 +204,7 @@ export const oauthToken = new Hono<AppEnv>()
           resource: result.resource,
           familyId: result.refresh.sessionId,
           authTime: result.authTime,
+          amr: result.amr,
           nonce: null,
           org: result.org,
           // Within the grace window the rotated secret is not known here: the client keeps the one the winner got.

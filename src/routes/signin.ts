@@ -16,6 +16,7 @@ import { validateRedirect } from "../lib/redirect";
 import { SignInPage } from "../pages/signin";
 import { findProvider, type SignInProvider } from "../providers";
 import { resolveSession } from "../sessions/resolve";
+import { passkeyScriptUrl } from "./assets";
 
 /** Binds a transaction to the browser that started it; `__Host-`: Secure, Path=/, no Domain. */
 export const TRANSACTION_COOKIE = "__Host-gh_tx";
@@ -126,9 +127,11 @@ export const signin = new Hono<AppEnv>()
     // May rotate the refresh token (new cookies on this response): fine on a page load.
     const session = await resolveSession(c);
     const signedIn = session ? { name: session.profile.name, email: session.profile.email } : null;
-    const html = "<!doctype html>" + String(SignInPage({ providers, redirectTo, signedIn, email: c.var.config.email !== null, t: c.var.t }));
-    // A signed-in visitor gets the sign-out form, which needs the Origin header (see pageSecurityHeaders).
-    return c.html(html, 200, { ...pageSecurityHeaders({ hasForms: signedIn !== null }), "Cache-Control": "no-store" });
+    const passkeyScript = c.var.config.passkeys ? passkeyScriptUrl(c.var.config) : undefined;
+    const html = "<!doctype html>" + String(SignInPage({ providers, redirectTo, signedIn, email: c.var.config.email !== null, passkeyScript, t: c.var.t }));
+    // A signed-in visitor gets the sign-out form, and the passkey script POSTs: both need the Origin header (see pageSecurityHeaders).
+    const headers = pageSecurityHeaders({ hasForms: signedIn !== null || passkeyScript !== undefined, script: passkeyScript });
+    return c.html(html, 200, { ...headers, "Cache-Control": "no-store" });
   })
   .get("/:provider", async (c) => {
     const provider = providerFromRoute(c, c.req.param("provider"));

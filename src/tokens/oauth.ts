@@ -16,13 +16,28 @@ import { keyRingFor, SIGNING_ALG, verificationKeyGetter } from "./keys";
 type KeyConfig = Pick<Config, "authUrl" | "signingKeys" | "sessions">;
 
 /**
- * The id_token's `amr`. Every gatehouse sign-in is federated: the user
- * authenticated at an upstream provider (GitHub, Google, an OIDC issuer…),
- * which says nothing gatehouse could verify about how. RFC 8176 registers no
- * value for that; `fed` is the value Microsoft's identity platform uses for
- * "a federated assertion was used".
+ * The id_token's `amr` for a provider sign-in: the user authenticated at an
+ * upstream provider (GitHub, Google, an OIDC issuer…), which says nothing
+ * gatehouse could verify about how. RFC 8176 registers no value for that;
+ * `fed` is the value Microsoft's identity platform uses for "a federated
+ * assertion was used". The id_token carries the `amr` of the browser session
+ * the authorization came from (`sessions.amr`, via the code and the family).
  */
 export const FEDERATED_AMR: readonly string[] = ["fed"];
+
+/** An email code or link: RFC 8176 `otp` (a one-time code sent to the address). */
+export const EMAIL_AMR: readonly string[] = ["otp"];
+
+/**
+ * A passkey (docs/passkeys.md): `hwk` for a device-bound credential (not
+ * backup eligible), `swk` for a synced one, plus `user` (the authenticator
+ * tested presence and verified the user; gatehouse requires both).
+ *
+ * @example passkeyAmr(false) // ["hwk", "user"]
+ */
+export function passkeyAmr(backupEligible: boolean): readonly string[] {
+  return [backupEligible ? "swk" : "hwk", "user"];
+}
 
 /** The profile an id_token may carry; which parts depends on the scopes. */
 export interface IdTokenUser {
@@ -60,13 +75,13 @@ export function identityClaims(user: IdTokenUser, scopes: readonly string[]): Re
  */
 export async function signIdToken(
   config: KeyConfig,
-  input: { user: IdTokenUser; clientId: string; nonce: string | null; authTime: Date; scopes: readonly string[]; now: Date },
+  input: { user: IdTokenUser; clientId: string; nonce: string | null; authTime: Date; amr?: readonly string[]; scopes: readonly string[]; now: Date },
 ): Promise<string> {
   const ring = await keyRingFor(config.signingKeys);
   const iat = Math.floor(input.now.getTime() / 1000);
   const claims: Record<string, unknown> = {
     auth_time: Math.floor(input.authTime.getTime() / 1000),
-    amr: FEDERATED_AMR,
+    amr: input.amr ?? FEDERATED_AMR,
     ...identityClaims(input.user, input.scopes),
   };
   if (input.nonce !== null) claims.nonce = input.nonce;

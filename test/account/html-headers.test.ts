@@ -1,16 +1,27 @@
 /**
  * Every HTML response carries the strict CSP (no script at all, no
- * framing), nosniff and a referrer policy; no page contains a script.
+ * framing), nosniff and a referrer policy; no page contains a script, except
+ * the pages that offer passkeys (AUTH_PASSKEYS=true in tests): the sign-in
+ * and account pages load exactly the one passkey file, which their CSP names
+ * (test/passkeys/page.test.ts), and nothing inline.
  */
 import { describe, expect, it } from "vitest";
+import { PASSKEY_SCRIPT_HASH } from "../../src/pages/passkey-script.generated";
 import { callWorker } from "../helpers/sessions";
 import { getPage, signedInUser } from "./helpers";
 
-function expectHtmlSecurityHeaders(res: Response): void {
+const PASSKEY_SCRIPT_URL = `https://auth.example.com/assets/passkey.${PASSKEY_SCRIPT_HASH}.js`;
+
+/** The only script any page may contain: the passkey file, by URL. */
+function expectOnlyPasskeyScript(html: string): void {
+  expect(html.match(/<script[^>]*>/gi)).toEqual([`<script type="module" src="${PASSKEY_SCRIPT_URL}">`]);
+}
+
+function expectHtmlSecurityHeaders(res: Response, script: "none" | "passkey" = "none"): void {
   expect(res.headers.get("content-type")).toMatch(/^text\/html/);
   const csp = res.headers.get("content-security-policy") ?? "";
   expect(csp).toContain("default-src 'none'");
-  expect(csp).toContain("script-src 'none'");
+  expect(csp).toContain(script === "none" ? "script-src 'none'" : `script-src ${PASSKEY_SCRIPT_URL};`);
   expect(csp).toContain("frame-ancestors 'none'");
   expect(csp).toContain("base-uri 'none'");
   expect(csp).not.toContain("unsafe-eval");
@@ -19,14 +30,15 @@ function expectHtmlSecurityHeaders(res: Response): void {
 }
 
 describe("HTML security headers", () => {
-  it("sign-in page (signed out): CSP with form-action 'self', no referrer, no script", async () => {
+  it("sign-in page (signed out): CSP with form-action 'self', only the passkey script, an Origin-preserving referrer policy", async () => {
     const res = await getPage("/auth/signin?redirect_to=https%3A%2F%2Fapp.example.com%2F");
     expect(res.status).toBe(200);
-    expectHtmlSecurityHeaders(res);
+    expectHtmlSecurityHeaders(res, "passkey");
     expect(res.headers.get("content-security-policy")).toContain("form-action 'self'");
-    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    // The passkey script's POSTs need `Origin` (`no-referrer` would send `Origin: null`).
+    expect(res.headers.get("referrer-policy")).toBe("same-origin");
     const html = await res.text();
-    expect(html).not.toMatch(/<script/i);
+    expectOnlyPasskeyScript(html);
     expect(html).toContain('href="/auth/signin/github?redirect_to=https%3A%2F%2Fapp.example.com%2F"');
     // The inline stylesheet is a constant: not HTML-escaped (a `>` selector must stay `>`).
     expect(html).toContain("ul.plain>li");
@@ -55,14 +67,14 @@ describe("HTML security headers", () => {
   it("sign-in page (signed in): who you are, the account link and a sign-out form; Origin-preserving referrer policy", async () => {
     const ada = await signedInUser(["github"]);
     const res = await getPage("/auth/signin", ada.session.cookieHeader);
-    expectHtmlSecurityHeaders(res);
+    expectHtmlSecurityHeaders(res, "passkey");
     // `no-referrer` would make the browser send `Origin: null` with the sign-out form.
     expect(res.headers.get("referrer-policy")).toBe("same-origin");
     const html = await res.text();
     expect(html).toContain("Signed in as");
     expect(html).toContain('href="/account"');
     expect(html).toContain('action="/auth/signout"');
-    expect(html).not.toMatch(/<script/i);
+    expectOnlyPasskeyScript(html);
   });
 
   it("error page: code, explanation, a way back; no referrer (callback URLs carry codes)", async () => {
@@ -91,10 +103,10 @@ describe("HTML security headers", () => {
     const ada = await signedInUser(["github"]);
     const res = await getPage("/account", ada.session.cookieHeader);
     expect(res.status).toBe(200);
-    expectHtmlSecurityHeaders(res);
+    expectHtmlSecurityHeaders(res, "passkey");
     expect(res.headers.get("content-security-policy")).not.toContain("form-action");
     expect(res.headers.get("referrer-policy")).toBe("same-origin");
     expect(res.headers.get("cache-control")).toBe("no-store");
-    expect(await res.text()).not.toMatch(/<script/i);
+    expectOnlyPasskeyScript(await res.text());
   });
 });

@@ -65,7 +65,8 @@ describe("email sign-in", () => {
     expect(await rawSql(`SELECT provider, provider_subject, email_verified FROM accounts WHERE user_id = $1`, [users[0]?.id])).toEqual([
       { provider: "email", provider_subject: address, email_verified: true },
     ]);
-    expect(await rawSql(`SELECT count(*)::int AS n FROM sessions WHERE user_id = $1`, [users[0]?.id])).toEqual([{ n: 1 }]);
+    // RFC 8176 `otp`: a one-time code sent to the address (the id_token carries the session's amr).
+    expect(await rawSql(`SELECT amr FROM sessions WHERE user_id = $1`, [users[0]?.id])).toEqual([{ amr: ["otp"] }]);
     expect(await rawSql(`SELECT count(*)::int AS n FROM provider_tokens WHERE user_id = $1`, [users[0]?.id])).toEqual([{ n: 0 }]);
   });
 
