@@ -80,8 +80,8 @@ export interface AdminUserDetail {
     impersonatorId: string | null;
   }[];
   organizations: { id: string; slug: string; name: string; personal: boolean; role: string }[];
-  // TODO(lead, issue 13 merge): passkeys — the `passkeys` table comes from the passkeys branch; add a
-  // fifth SELECT to this batch (id, name, created_at, last_used_at) and a `passkeys` member here.
+  /** Registered passkeys (docs/passkeys.md): never the public key or credential id. */
+  passkeys: { id: string; name: string; deviceType: string; backedUp: boolean; createdAt: string; lastUsedAt: string | null }[];
   events: AuditEventView[];
   /** Cursor position for older events (`/api/admin/events?user=…&cursor=`), or null. */
   eventsNext: string | null;
@@ -95,7 +95,7 @@ export interface AdminUserDetail {
  * if (!detail) throw new GatehouseError("NotFound", "No such user.");
  */
 export async function userDetail(db: Database, userId: string, eventLimit = 20): Promise<AdminUserDetail | null> {
-  const [user, accounts, sessions, orgs, events] = await db.batch([
+  const [user, accounts, sessions, orgs, keys, events] = await db.batch([
     db.execute(sql`SELECT id, email, name, image, email_verified_at IS NOT NULL AS email_verified, created_at, last_sign_in_at, disabled_at
       FROM users WHERE id = ${userId}::uuid`),
     db.execute(sql`SELECT id, provider, provider_subject, email, email_verified, created_at FROM accounts
@@ -105,6 +105,8 @@ export async function userDetail(db: Database, userId: string, eventLimit = 20):
       ORDER BY last_used_at DESC LIMIT 100`),
     db.execute(sql`SELECT o.id, o.slug, o.name, o.personal, m.role::text AS role FROM memberships m
       JOIN organizations o ON o.id = m.org_id WHERE m.user_id = ${userId}::uuid ORDER BY o.personal DESC, o.name LIMIT 200`),
+    db.execute(sql`SELECT id, name, device_type, backed_up, created_at, last_used_at FROM passkeys
+      WHERE user_id = ${userId}::uuid ORDER BY created_at LIMIT 100`),
     eventsStatement(db, userScope(userId), { actions: [], since: null, until: null, before: null, limit: eventLimit }),
   ]);
   const u = user.rows[0] as Record<string, unknown> | undefined;
@@ -136,6 +138,14 @@ export async function userDetail(db: Database, userId: string, eventLimit = 20):
       name: String(o.name),
       personal: o.personal === true,
       role: String(o.role),
+    })),
+    passkeys: (keys.rows as Record<string, unknown>[]).map((k) => ({
+      id: String(k.id),
+      name: String(k.name),
+      deviceType: String(k.device_type),
+      backedUp: k.backed_up === true,
+      createdAt: toIso(k.created_at),
+      lastUsedAt: k.last_used_at === null ? null : toIso(k.last_used_at),
     })),
     events: page.events,
     eventsNext: page.next,

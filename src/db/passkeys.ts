@@ -10,6 +10,7 @@
  */
 import { sql, type SQL } from "drizzle-orm";
 import { byteaLiteral, fromHex } from "../lib/hex";
+import type { RequestContext } from "../lib/request-context";
 import { auditInsert } from "./audit";
 import type { Database } from "./client";
 import { textArray } from "./oauth-authorize";
@@ -127,8 +128,9 @@ export async function findPasskey(db: Database, credentialId: string): Promise<S
  */
 export async function passkeySignIn(
   db: Database,
-  input: { challengeHash: string; passkeyId: string; userId: string; newCounter: number; backedUp: boolean; session: Omit<NewSession, "userId"> },
-): Promise<{ ok: true; profile: SignedInProfile } | { ok: false; refusal: PasskeyRefusal }> {
+  input: { challengeHash: string; passkeyId: string; userId: string; newCounter: number; backedUp: boolean; session: Omit<NewSession, "userId">; context?: RequestContext },
+): Promise<{ ok: true; profile: SignedInProfile; flags: string[] } | { ok: false; refusal: PasskeyRefusal }> {
+  const ctx = input.context;
   return refusing(async () => {
     const [, used] = await db.batch([
       db.execute(finishStateStatement(input.challengeHash)),
@@ -145,15 +147,45 @@ export async function passkeySignIn(
           UPDATE users u SET last_sign_in_at = now(), updated_at = now()
           FROM used WHERE u.id = used.user_id AND u.disabled_at IS NULL
           RETURNING u.id, u.email, u.email_verified_at IS NOT NULL AS email_verified, u.name, u.image
-        )
+        ),
+        -- The sign-in's audit row, flagged like a provider sign-in (db/signin-audit.ts): new device / country.
+        history AS (
+          SELECT count(*) AS n,
+                 coalesce(bool_or(e.user_agent IS NOT DISTINCT FROM ${ctx?.userAgent ?? null}::text), false) AS device_seen,
+                 coalesce(bool_or(e.country = ${ctx?.country ?? null}::text), false) AS country_seen
+          FROM audit_events e WHERE e.subject_user_id = ${input.userId}::uuid AND e.action = 'signin.success'
+        ),
+        flagged AS (
+          SELECT signed.id AS user_id, array_remove(ARRAY[
+                   CASE WHEN h.n > 0 AND NOT h.device_seen THEN 'new_device' END,
+                   CASE WHEN h.n > 0 AND ${ctx?.country ?? null}::text IS NOT NULL AND NOT h.country_seen THEN 'new_country' END
+                 ]::text[], NULL) AS flags
+          FROM signed, history h
+        ),
+        audit AS (${auditInsert(
+          {
+            actor: { type: "user", id: sql`flagged.user_id` },
+            action: "signin.success",
+            orgId: sql`NULL::uuid`,
+            targetType: "session",
+            targetId: sql`${input.session.sessionId}::text`,
+            metadata: sql`jsonb_build_object('method', 'passkey', 'new_user', false)`,
+            subjectUserId: sql`flagged.user_id`,
+            context: ctx,
+            flags: sql`flagged.flags`,
+          },
+          sql`flagged`,
+        )})
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM pk) THEN gatehouse_refuse('passkey_unknown')
                     WHEN NOT EXISTS (SELECT 1 FROM used) THEN gatehouse_refuse('counter')
                     WHEN NOT EXISTS (SELECT 1 FROM signed) THEN gatehouse_refuse('disabled') END AS refused,
-               s.email, s.email_verified, s.name, s.image
+               s.email, s.email_verified, s.name, s.image, (SELECT flags FROM flagged) AS flags
         FROM (SELECT 1) AS one LEFT JOIN signed s ON true`),
       insertSessionStatement(db, { ...input.session, userId: input.userId, passkeyId: input.passkeyId }),
     ]);
-    return { ok: true as const, profile: profileOf(used.rows[0] as Record<string, unknown> | undefined) };
+    const row = used.rows[0] as Record<string, unknown> | undefined;
+    const flags = Array.isArray(row?.flags) ? row.flags.filter((f): f is string => typeof f === "string") : [];
+    return { ok: true as const, profile: profileOf(row), flags };
   });
 }
 
@@ -168,8 +200,11 @@ export async function passkeySignIn(
  */
 export async function passkeySignUp(
   db: Database,
-  input: { challengeHash: string; userId: string; name: string | null; passkey: NewPasskey; session: Omit<NewSession, "userId"> },
+  input: { challengeHash: string; userId: string; name: string | null; passkey: NewPasskey; session: Omit<NewSession, "userId">; context?: RequestContext },
 ): Promise<{ ok: true } | { ok: false; refusal: PasskeyRefusal }> {
+  const user = sql`${input.userId}::uuid`;
+  const signUpAudit = (action: "user.create" | "signin.success", targetType: "user" | "session", targetId: SQL, metadata: SQL) =>
+    auditInsert({ actor: { type: "user", id: user }, action, orgId: sql`NULL::uuid`, targetType, targetId, metadata, subjectUserId: user, context: input.context }, sql`(SELECT 1) AS one`);
   return refusing(async () => {
     await db.batch([
       db.execute(finishStateStatement(input.challengeHash)),
@@ -185,6 +220,10 @@ export async function passkeySignUp(
         audit AS (${addAudit(sql`added`)})
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM added) THEN gatehouse_refuse('passkey_exists') END AS refused`),
       insertSessionStatement(db, { ...input.session, userId: input.userId, passkeyId: input.passkey.id }),
+      db.execute(sql`
+        WITH created AS (${signUpAudit("user.create", "user", sql`${input.userId}::text`, sql`jsonb_build_object('method', 'passkey')`)}),
+        signed_in AS (${signUpAudit("signin.success", "session", sql`${input.session.sessionId}::text`, sql`jsonb_build_object('method', 'passkey', 'new_user', true)`)})
+        SELECT 1`),
     ]);
     return { ok: true as const };
   });

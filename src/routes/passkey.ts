@@ -41,7 +41,9 @@ import {
   verifyRegistration,
   type VerifiedCredential,
 } from "../passkeys/webauthn";
+import { count } from "../observability/metrics";
 import { newSessionFor, setSessionCookies } from "../sessions/browser-session";
+import { noticeSuspiciousSignIn } from "../sessions/signin-notice";
 import { mintRefreshToken } from "../sessions/refresh-token";
 import { identifySession } from "../sessions/resolve";
 import { passkeyAmr } from "../tokens/oauth";
@@ -88,9 +90,13 @@ export const passkey = new Hono<AppEnv>()
       newCounter: verified.newCounter,
       backedUp: verified.backedUp,
       session: { ...newSessionFor(c, minted, now), amr: passkeyAmr(verified.backupEligible) },
+      context: c.var.request,
     });
     if (!result.ok) throw refused(result.refusal);
     log("info", "signed_in", { provider: "passkey", path: "existing" });
+    count(c, { event: "signin", provider: "passkey" });
+    // A flagged sign-in (new device or country) is told to the user; a failed send is logged, never fatal.
+    await noticeSuspiciousSignIn(c, { flags: result.flags, method: "passkey", profile: result.profile });
     await setSessionCookies(c, { userId: credential.userId, sessionId: minted.sessionId, refreshToken: minted.token, now, profile: result.profile });
     clearBinding(c);
     return c.json({ redirect: stored.redirectTo });
@@ -121,9 +127,11 @@ export const passkey = new Hono<AppEnv>()
       name: stored.userName,
       passkey: newPasskey,
       session: { ...newSessionFor(c, minted, now), amr: passkeyAmr(credential.deviceType === "multiDevice") },
+      context: c.var.request,
     });
     if (!result.ok) throw refused(result.refusal);
     log("info", "signed_in", { provider: "passkey", path: "new" });
+    count(c, { event: "signin", provider: "passkey" });
     const profile = { email: null, emailVerified: false, name: stored.userName, image: null };
     await setSessionCookies(c, { userId: stored.userId, sessionId: minted.sessionId, refreshToken: minted.token, now, profile });
     clearBinding(c);

@@ -115,6 +115,11 @@ describe("search and detail", () => {
     const s = await signInAs(ada.id);
     const gone = await signInAs(ada.id);
     await rawSql("UPDATE sessions SET revoked_at = now() WHERE id = $1", [gone.sessionId]);
+    const credentialId = `cred${crypto.randomUUID().replaceAll("-", "")}`;
+    await rawSql(
+      "INSERT INTO passkeys (user_id, credential_id, public_key, device_type, backed_up, name) VALUES ($1, $2, '\\x00'::bytea, 'multiDevice', true, 'Laptop')",
+      [ada.id, credentialId],
+    );
     await resetRoundTrips();
     const res = await adminApi(op.token, "GET", `/api/admin/users/${ada.id}`, e);
     expect(res.status).toBe(200);
@@ -124,8 +129,10 @@ describe("search and detail", () => {
     expect(body.accounts).toHaveLength(1);
     expect(body.sessions.map((x) => x.id)).toEqual([s.sessionId]);
     expect(body.organizations.map((o) => o.id)).toEqual([personal.id]);
+    expect((body as unknown as { passkeys: unknown[] }).passkeys).toMatchObject([{ name: "Laptop", deviceType: "multiDevice", backedUp: true, lastUsedAt: null }]);
     expect(Array.isArray(body.events)).toBe(true);
     expect(JSON.stringify(body)).not.toMatch(/secret_hash|secretHash|ciphertext/);
+    expect(JSON.stringify(body)).not.toContain(credentialId);
     expectRefused(await adminApi(op.token, "GET", `/api/admin/users/${crypto.randomUUID()}`, e), 404);
     expectRefused(await adminApi(op.token, "GET", "/api/admin/users/not-a-uuid", e), 404);
   });

@@ -94,6 +94,10 @@ describe("passkeys", () => {
     expect(await sessionRow(sessionId)).toEqual({ user_id: userId, amr: ["hwk", "user"], passkey_id: key!.id });
     const [user] = await rawSql<{ signed_in: boolean }>("SELECT last_sign_in_at IS NOT NULL AS signed_in FROM users WHERE id = $1", [userId]);
     expect(user!.signed_in).toBe(true);
+    // Its audit event rode in the same batch (docs/operators.md "Audit log").
+    expect(await rawSql("SELECT action, target_id, metadata FROM audit_events WHERE subject_user_id = $1 AND action = 'signin.success'", [userId])).toEqual([
+      { action: "signin.success", target_id: sessionId, metadata: { method: "passkey", new_user: false } },
+    ]);
 
     const session = await callWorker("/auth/session", { headers: { cookie: `__Host-gh_session=${cookies.get("__Host-gh_session")!.value}` } });
     expect(((await session.json()) as { user: { id: string; name: string } }).user).toMatchObject({ id: userId, name: "Grace" });
@@ -130,6 +134,10 @@ describe("passkeys", () => {
     expect(orgs).toEqual([{ personal: true, role: "owner" }]);
     expect(await footprint(userId, String(started.options.challenge))).toEqual({ users: 1, passkeys: 1, sessions: 1, audit: 1, consumed: true });
     expect((await sessionRow(refreshSessionId(res)))?.amr).toEqual(["hwk", "user"]);
+    expect(await rawSql("SELECT action, target_id, metadata FROM audit_events WHERE subject_user_id = $1 AND action IN ('user.create', 'signin.success') ORDER BY action", [userId])).toEqual([
+      { action: "signin.success", target_id: refreshSessionId(res), metadata: { method: "passkey", new_user: true } },
+      { action: "user.create", target_id: userId, metadata: { method: "passkey" } },
+    ]);
 
     // And the new passkey signs the new user in.
     const again = await signInWithPasskey(authenticator);
