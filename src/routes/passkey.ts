@@ -237,6 +237,6 @@ function refused(refusal: PasskeyRefusal): GatehouseError {
     case "counter":
       return verificationFailed();
     case "disabled":
-      return new GatehouseError("AccessDenied", "This account is disabled.");
+      return new GatehouseError("UserDisabled", "This account is disabled.");
   }
 }

@@ -10,7 +10,7 @@ import { linkAccount } from "../account/helpers";
 import { rawSql } from "../helpers/neon-local";
 import { createTestUser, resetRoundTrips, roundTrips, signInAs } from "../helpers/sessions";
 import { SoftAuthenticator } from "./authenticator";
-import { expectRefusal, footprint, passkeysOf, postJson, registerPasskey, startCeremony, userIdOfOptions } from "./helpers";
+import { expectRefusal, footprint, passkeysOf, postJson, registerPasskey, signInWithPasskey, startCeremony, userIdOfOptions } from "./helpers";
 
 /** A user with a GitHub account and one registered passkey. */
 async function userWithPasskey(authenticator = new SoftAuthenticator()) {
@@ -90,6 +90,20 @@ describe("passkey sign-in, hostile", () => {
       await expectRefusal(await postJson("/auth/passkey/signin", { response }, [started.binding]), 400, "PasskeyVerificationFailed");
       expect(await footprint(userId, String(started.options.challenge))).toMatchObject({ sessions: 1, consumed: false });
     }
+  });
+
+  it("a disabled user's passkey is refused with UserDisabled: no session, no cookie, counter unchanged, no audit row", async () => {
+    const userId = await createTestUser();
+    const authenticator = new SoftAuthenticator();
+    expect((await registerPasskey((await signInAs(userId)).cookieHeader, authenticator)).res.status).toBe(200);
+    await rawSql("UPDATE users SET disabled_at = now() WHERE id = $1", [userId]);
+    const before = await footprint(userId);
+    const [key] = await passkeysOf(userId);
+    const { res } = await signInWithPasskey(authenticator);
+    await expectRefusal(res, 403, "UserDisabled");
+    expect(await footprint(userId)).toEqual(before);
+    expect(await passkeysOf(userId)).toMatchObject([{ counter: key!.counter, last_used_at: null }]);
+    expect(await rawSql("SELECT 1 FROM audit_events WHERE subject_user_id = $1 AND action = 'signin.success'", [userId])).toEqual([]);
   });
 
   it("refuses an assertion without user verification", async () => {
