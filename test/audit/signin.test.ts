@@ -205,7 +205,7 @@ describe("sign-in audit events", () => {
       subject_user_id: userId,
       target_type: "user",
       target_id: userId,
-      metadata: { code: "AccessDenied", provider: "github", reason: "disabled" },
+      metadata: { code: "UserDisabled", provider: "github", reason: "disabled" },
       user_agent: FIREFOX,
       country: "KR",
       flags: [],
