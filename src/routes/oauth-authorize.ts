@@ -50,13 +50,23 @@ export function defaultResource(config: { authUrl: URL }): string {
   return `${config.authUrl.origin}/oauth/userinfo`;
 }
 
+/**
+ * An operator acting as a user (impersonation, docs/operators.md "Admin")
+ * may not grant applications access in that user's name, nor receive
+ * codes silently: tokens issued to applications would carry no `act`.
+ */
+function notImpersonated(session: ResolvedSession | null): ResolvedSession | null {
+  if (session?.actorId) throw new GatehouseError("Forbidden", "An impersonated session cannot authorize applications.");
+  return session;
+}
+
 export const oauthAuthorize = new Hono<AppEnv>()
   .get("/authorize", async (c) => {
     const config = c.var.config;
     const url = new URL(c.req.url);
     const parsed = parseAuthorizationParams(url.searchParams, defaultResource(config), { httpLoopback: config.development });
     if (parsed.kind === "fatal") throw requestInvalid(parsed.reason);
-    const session = await resolveSession(c);
+    const session = notImpersonated(await resolveSession(c));
     const request = parsed.result.ok ? parsed.result.request : null;
     // prompt=login and prompt=consent must show a page; no prompt or prompt=none answer at once when they can.
     const tryIssue = session !== null && request !== null && (request.prompt === null || request.prompt === "none");
@@ -101,7 +111,7 @@ export const oauthAuthorize = new Hono<AppEnv>()
     // Org-scoped consent: the organization the user chose (a member's; checked in the statement), or none.
     const org = form.get("org") ?? "";
     if (org !== "" && !UUID.test(org)) throw new GatehouseError("InvalidRequest", "The consent form names no valid organization.");
-    const session = await resolveSession(c);
+    const session = notImpersonated(await resolveSession(c));
     if (!session) throw new GatehouseError("Unauthorized", "Sign in again, then approve the application.");
     const now = new Date();
     const bound = await verifyConsentToken(config, token, {

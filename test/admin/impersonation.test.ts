@@ -9,6 +9,7 @@ import { call } from "../helpers/app";
 import { rawSql } from "../helpers/neon-local";
 import { createVerifiedUser } from "../helpers/orgs";
 import { cookieHeader, craftJwt, resetRoundTrips, roundTrips, sessionClaims, setCookies } from "../helpers/sessions";
+import { createClient } from "../oauth/helpers";
 import { adminEnv, auditOf, expectRefused, page, postForm, signedInOperator } from "./helpers";
 
 beforeEach(async () => {
@@ -104,6 +105,34 @@ describe("impersonation", () => {
     expectRefused(await postForm(`/admin/users/${other.id}/impersonate`, cookie, { confirm: "yes" }, e), 403);
     expect(await roundTrips()).toBe(0);
     expect(await auditOf(other.id)).toEqual([]);
+  });
+
+  it("an impersonated session cannot authorize an OAuth application (no code, no consent page, no grant)", async () => {
+    const op = await signedInOperator();
+    const ada = await createVerifiedUser("ada");
+    const e = adminEnv([op.id]);
+    const { cookie } = await impersonate(op.session.cookieHeader, ada.id, e);
+    const app = await createClient({ redirectUris: ["https://imp.example.org/cb"] });
+    const query = new URLSearchParams({
+      response_type: "code",
+      client_id: app.clientId,
+      redirect_uri: "https://imp.example.org/cb",
+      scope: "openid",
+      code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSIHMKqE",
+      code_challenge_method: "S256",
+      state: "s",
+    });
+    const grantsBefore = await rawSql("SELECT count(*)::int AS n FROM oauth_grants WHERE user_id = $1", [ada.id]);
+    await resetRoundTrips();
+    const res = await call(`/oauth/authorize?${query}`, { headers: { cookie, accept: "text/html" } }, { env: e });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("location")).toBeNull();
+    expect(res.headers.getSetCookie().filter((c) => !c.startsWith("__Host-gh_lang"))).toEqual([]);
+    expect(await roundTrips()).toBe(0);
+    expect(await rawSql("SELECT count(*)::int AS n FROM oauth_grants WHERE user_id = $1", [ada.id])).toEqual(grantsBefore);
+    const posted = await postForm("/oauth/consent", cookie, { request: query.toString(), consent_token: "x", decision: "allow" }, e);
+    expect(posted.status).toBe(403);
+    expect(posted.headers.get("location")).toBeNull();
   });
 
   it("a refresh keeps act; past its end neither the JWT nor the refresh token works", async () => {
