@@ -46,17 +46,34 @@ export interface Stack extends StackUrls {
 const root = resolve(import.meta.dirname, "../..");
 const READY_TIMEOUT_MS = 60_000;
 
-/** A port that was free a moment ago (the OS picks it). */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
+/**
+ * Ports are picked below Linux's ephemeral range (32768–60999 by default),
+ * where the OS never hands out a port on its own: a port that was free
+ * here stays free until the stack binds it, even while workerd, Chromium
+ * and other test runs open connections (an ephemeral pick could be taken
+ * by any outgoing connection in between: EADDRINUSE, a failed run).
+ */
+const PORT_RANGE = { from: 20_000, to: 32_000 };
+const picked = new Set<number>();
+
+/** Whether `port` can be bound on 127.0.0.1 right now. */
+function canBind(port: number): Promise<boolean> {
+  return new Promise((done) => {
     const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => done(port));
-    });
+    server.once("error", () => done(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => done(true)));
   });
+}
+
+/** A free port outside the ephemeral range, never the same twice in this process. */
+async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * (PORT_RANGE.to - PORT_RANGE.from));
+    if (picked.has(port)) continue;
+    picked.add(port);
+    if (await canBind(port)) return port;
+  }
+  throw new Error("no free port found for the e2e stack");
 }
 
 async function waitUntilOk(url: string, child: ChildProcess, output: () => string, deadline: number): Promise<void> {
