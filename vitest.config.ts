@@ -13,7 +13,7 @@ import { outboundService } from "./test/outbound.ts";
 /**
  * The same module aliases as wrangler.toml's [alias] (the X.509 stand-ins for
  * passkeys, src/passkeys/stubs/), so the worker under test runs exactly the
- * deployed code; test/passkeys/bundle.test.ts checks they are in effect.
+ * deployed code; test/passkeys/attestation.test.ts checks they are in effect.
  */
 const stub = (file: string) => fileURLToPath(new URL(`./src/passkeys/stubs/${file}`, import.meta.url));
 export const passkeyAliases = {
