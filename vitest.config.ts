@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { testBindings } from "./test/bindings.ts";
@@ -9,7 +10,20 @@ import { outboundService } from "./test/outbound.ts";
  * neon-local in Node first; its address reaches the worker as bindings, so the
  * worker uses the real Neon HTTP driver against it.
  */
+/**
+ * The same module aliases as wrangler.toml's [alias] (the X.509 stand-ins for
+ * passkeys, src/passkeys/stubs/), so the worker under test runs exactly the
+ * deployed code; test/passkeys/attestation.test.ts checks they are in effect.
+ */
+const stub = (file: string) => fileURLToPath(new URL(`./src/passkeys/stubs/${file}`, import.meta.url));
+export const passkeyAliases = {
+  "@peculiar/x509": stub("peculiar-x509.ts"),
+  "@peculiar/asn1-android": stub("peculiar-asn1-android.ts"),
+  "reflect-metadata": stub("empty.ts"),
+};
+
 export default defineConfig({
+  resolve: { alias: passkeyAliases },
   plugins: [
     cloudflareTest(({ inject }) => ({
       wrangler: { configPath: "./wrangler.toml" },

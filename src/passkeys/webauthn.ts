@@ -3,15 +3,20 @@
  * so it runs in workerd): options for the browser and verification of what
  * it sends back. The relying party is AUTH_URL: RP ID = its hostname,
  * origin = its origin; nothing from the request decides either. User
- * verification is required; attestation is not asked for (`none`).
+ * verification is required; attestation is not asked for (`none`), and a
+ * registration whose attestation format is anything but `none` is refused
+ * before the library looks at it: gatehouse does not verify attestation
+ * certificates, and does not take a statement it cannot check as a claim.
  *
  * Verification failures of any kind (malformed input, wrong origin, RP ID,
  * challenge, signature, UV flag, counter) are `null` here; the routes answer
  * `PasskeyVerificationFailed`. Nothing here touches the database or KV.
  *
- * The library (with its ASN.1/X.509 stack, about 300 KiB minified) is
- * imported on first use, like the Neon driver: requests that never touch a
- * passkey do not pay for evaluating it (docs/benchmarks.md).
+ * The library is imported on first use, like the Neon driver: requests that
+ * never touch a passkey do not pay for evaluating it (docs/benchmarks.md). Its
+ * X.509 certificate-chain stack, needed only by the other attestation formats,
+ * is not bundled at all: wrangler.toml aliases it to ./stubs/, which throw if
+ * ever reached (docs/passkeys.md).
  */
 import type {
   AuthenticationResponseJSON,
@@ -30,6 +35,9 @@ const TIMEOUT_MS = 60_000;
 const ALGORITHMS = [-7, -8, -257];
 const B64URL = /^[A-Za-z0-9_-]+$/;
 const library = () => import("@simplewebauthn/server");
+const helpers = () => import("@simplewebauthn/server/helpers");
+/** The only attestation format accepted (what browsers send when attestation "none" is asked for). */
+const ATTESTATION_FORMAT = "none";
 
 const b64 = (max: number) => string({ min: 1, max, pattern: B64URL });
 const registrationShape = object({
@@ -157,13 +165,16 @@ export interface VerifiedCredential {
 }
 
 /**
- * Verifies a registration against the stored challenge and AUTH_URL; `null` when anything fails.
+ * Verifies a registration against the stored challenge and AUTH_URL; `null`
+ * when anything fails, including an attestation format other than `none`.
  *
  * @example const credential = await verifyRegistration(config, input, stored.challenge);
  */
 export async function verifyRegistration(config: RelyingParty, input: RegistrationInput, challenge: string): Promise<VerifiedCredential | null> {
-  const { verifyRegistrationResponse } = await library();
+  const [{ verifyRegistrationResponse }, { decodeAttestationObject, isoBase64URL }] = await Promise.all([library(), helpers()]);
   try {
+    // Refused before verification, so the certificate paths (stubbed out of the bundle) are never entered.
+    if (decodeAttestationObject(isoBase64URL.toBuffer(input.response.attestationObject)).get("fmt") !== ATTESTATION_FORMAT) return null;
     const result = await verifyRegistrationResponse({
       response: input as RegistrationResponseJSON,
       expectedChallenge: challenge,
@@ -173,7 +184,7 @@ export async function verifyRegistration(config: RelyingParty, input: Registrati
       requireUserVerification: true,
       supportedAlgorithmIDs: ALGORITHMS,
     });
-    if (!result.verified || !result.registrationInfo.userVerified) return null;
+    if (!result.verified || result.registrationInfo.fmt !== ATTESTATION_FORMAT || !result.registrationInfo.userVerified) return null;
     const info = result.registrationInfo;
     return {
       credentialId: info.credential.id,

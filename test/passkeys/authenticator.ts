@@ -23,6 +23,11 @@ export interface CeremonyOverrides {
   userHandle?: string | null;
   /** Replace the challenge the browser echoes (a response to another challenge). */
   challenge?: string;
+  /**
+   * Another attestation than `none`: "packed" self-attestation (signed with the
+   * credential key, no certificate) or "packed" with an x5c chain (a made-up certificate).
+   */
+  attestation?: "packed-self" | "packed-x5c";
 }
 
 interface Credential {
@@ -61,7 +66,15 @@ export class SoftAuthenticator {
     const attested = concat(new Uint8Array(16), new Uint8Array([0, rawId.length]), rawId, cose);
     const authData = concat(await this.header(rpId, overrides, counter, true), attested);
     const clientDataJSON = this.clientData("webauthn.create", overrides.challenge ?? String(options.challenge), overrides.origin);
-    const attestationObject = cbor(new Map<string, unknown>([["fmt", "none"], ["attStmt", new Map()], ["authData", authData]]));
+    const attStmt = new Map<string, unknown>();
+    if (overrides.attestation) {
+      const signed = concat(authData, new Uint8Array(await crypto.subtle.digest("SHA-256", clientDataJSON)));
+      const raw = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, signed));
+      attStmt.set("alg", -7).set("sig", derSignature(raw));
+      if (overrides.attestation === "packed-x5c") attStmt.set("x5c", [crypto.getRandomValues(new Uint8Array(300))]);
+    }
+    const fmt = overrides.attestation ? "packed" : "none";
+    const attestationObject = cbor(new Map<string, unknown>([["fmt", fmt], ["attStmt", attStmt], ["authData", authData]]));
     this.credentials.push({ id, rpId: rp.id, userHandle: user.id, keys, counter });
     return {
       id,
@@ -133,7 +146,7 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Minimal CBOR (RFC 8949): integers, byte and text strings, maps. */
+/** Minimal CBOR (RFC 8949): integers, byte and text strings, arrays, maps. */
 function cbor(value: unknown): Uint8Array {
   const head = (major: number, n: number): Uint8Array => {
     if (n < 24) return new Uint8Array([(major << 5) | n]);
@@ -147,6 +160,7 @@ function cbor(value: unknown): Uint8Array {
     const bytes = new TextEncoder().encode(value);
     return concat(head(3, bytes.length), bytes);
   }
+  if (Array.isArray(value)) return concat(head(4, value.length), ...value.map(cbor));
   if (value instanceof Map) {
     const parts: Uint8Array[] = [head(5, value.size)];
     for (const [k, v] of value) parts.push(cbor(k), cbor(v));
