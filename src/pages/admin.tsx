@@ -75,7 +75,7 @@ export function AdminSearchPage(props: { q: string; users: readonly AdminUserSum
 /** @example String(<AdminUserPage detail={d} notice={null} t={en} />) */
 export function AdminUserPage(props: { detail: AdminUserDetail; notice: AdminNotice | null; t: Messages }) {
   const t = props.t;
-  const { user, accounts, sessions, organizations } = props.detail;
+  const { user, accounts, sessions, organizations, passkeys } = props.detail;
   const confirm = (action: AdminAction, session?: string) =>
     `/admin/users/${user.id}/confirm/${action}${session ? `?session=${session}` : ""}`;
   return (
@@ -116,6 +116,21 @@ export function AdminUserPage(props: { detail: AdminUserDetail; notice: AdminNot
               {a.email ? <span class="muted"> · {a.email}</span> : null}
               <br />
               <small>{when(a.createdAt)}</small>
+            </span>
+          </li>
+        ))}
+      </ul>
+      <h2 id="admin-passkeys">{t.passkeys.accountHeading}</h2>
+      {passkeys.length === 0 ? <p class="muted">{t.passkeys.none}</p> : null}
+      <ul class="plain">
+        {passkeys.map((k) => (
+          <li data-passkey-id={k.id}>
+            <span class="grow">
+              {k.name} <span class="tag">{k.deviceType === "multiDevice" ? t.passkeys.synced : t.passkeys.deviceBound}</span>
+              <br />
+              <small>
+                {t.passkeys.created(when(k.createdAt))} · {k.lastUsedAt ? t.passkeys.lastUsed(when(k.lastUsedAt)) : t.passkeys.neverUsed}
+              </small>
             </span>
           </li>
         ))}

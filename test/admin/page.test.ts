@@ -40,6 +40,10 @@ describe("/admin", () => {
     const ada = await createVerifiedUser("ada");
     const account = await createAccount(ada.id, "github");
     const s = await signInAs(ada.id);
+    const [key] = await rawSql<{ id: string }>(
+      "INSERT INTO passkeys (user_id, credential_id, public_key, device_type, backed_up, name) VALUES ($1, $2, '\\x00'::bytea, 'singleDevice', false, 'YubiKey') RETURNING id",
+      [ada.id, `cred${crypto.randomUUID().replaceAll("-", "")}`],
+    );
     const search = await page(`/admin?q=${encodeURIComponent(ada.email)}`, op.session.cookieHeader, e);
     expect(search.status).toBe(200);
     expect(search.headers.get("content-security-policy")).toContain("script-src 'none'");
@@ -50,6 +54,8 @@ describe("/admin", () => {
     expect(detail).toContain(ada.email);
     expect(detail).toContain(account.subject);
     expect(detail).toContain(`data-session="${s.sessionId}"`);
+    expect(detail).toContain(`data-passkey-id="${key!.id}"`);
+    expect(detail).toContain("YubiKey");
     expect(detail).toContain(`href="/admin/users/${ada.id}/confirm/disable"`);
     const confirm = await (await page(`/admin/users/${ada.id}/confirm/disable`, op.session.cookieHeader, e)).text();
     expect(confirm).toContain(`action="/admin/users/${ada.id}/disable"`);
