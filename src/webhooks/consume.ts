@@ -13,6 +13,7 @@ import type { EncryptionKey } from "../lib/crypto";
 import type { Database } from "../db/client";
 import { loadDeliveries, recordOutcomes, type DeliveryOutcome, type DeliveryToSend } from "../db/webhook-deliveries";
 import { describeError, log } from "../lib/log";
+import { countWebhookDelivery } from "../observability/metrics";
 import { isUuid } from "../orgs/slugs";
 import { nextAttemptDelaySeconds } from "./backoff";
 import { postWebhook } from "./deliver";
@@ -27,6 +28,13 @@ export interface ConsumeOptions {
   fetcher?: typeof fetch;
   /** In [0, 1): the retry jitter (tests fix it). */
   random?: () => number;
+  /** Workers Analytics Engine (`AUTH_ANALYTICS`), if bound: one data point per attempt's outcome. */
+  analytics?: AnalyticsEngineDataset;
+}
+
+/** `2xx`, `4xx`, `5xx` … from a status, or `network` when no answer came. */
+function statusClass(status: number | null): string {
+  return status === null ? "network" : `${Math.floor(status / 100)}xx`;
 }
 
 function claimOf(body: unknown): { id: string; attempts: number } | null {
@@ -83,7 +91,8 @@ export async function consumeWebhooks(batch: MessageBatch<unknown>, options: Con
     }),
   );
   for (const o of outcomes) {
-    // metrics: webhook delivery outcome
+    if (o.kind === "delivered") countWebhookDelivery(options.analytics, "delivered", statusClass(o.status));
+    if (o.kind === "failed") countWebhookDelivery(options.analytics, o.nextAttemptAt === null ? "dead_lettered" : "retrying", statusClass(o.status));
     if (o.kind === "failed") log("warn", "webhook_attempt_failed", { delivery: o.id, status: o.status ?? 0, errorCode: o.errorCode, dead: o.nextAttemptAt === null });
   }
   try {

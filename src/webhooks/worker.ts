@@ -43,5 +43,6 @@ export async function handleWebhookBatch(batch: MessageBatch<unknown>, env: obje
     return;
   }
   const config = result.config;
-  await consumeWebhooks(batch, { db: await databaseFor(config), encryptionKeys: config.encryptionKeys, now });
+  const analytics = (env as { AUTH_ANALYTICS?: AnalyticsEngineDataset }).AUTH_ANALYTICS;
+  await consumeWebhooks(batch, { db: await databaseFor(config), encryptionKeys: config.encryptionKeys, now, analytics });
 }

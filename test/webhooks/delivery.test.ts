@@ -91,6 +91,29 @@ describe("delivery", () => {
     expect(rows.map((r) => r.attempts).reduce((a, b) => a + b, 0)).toBe(7);
   });
 
+  it("counts each attempt's outcome in Analytics Engine (retrying 5xx, then delivered 2xx)", async () => {
+    const s = await setup();
+    await failNext(s.hook.inbox, 1, 503);
+    await changeRole(s, "admin");
+    const points: AnalyticsEngineDataPoint[] = [];
+    const recorder = {
+      writeDataPoint: (p?: AnalyticsEngineDataPoint) => {
+        points.push(p!);
+      },
+    } as AnalyticsEngineDataset;
+    for (let i = 0; i < 2; i++) {
+      const queue = new CollectingQueue();
+      await dispatchWebhooks(await testDb(), queue, new Date(Date.now() + (i + 1) * HOUR));
+      const mine = (await deliveryRows(s.hook.id))[0]?.id;
+      const messages = queue.take().filter((m) => m.id === mine);
+      await consume(messages, { ...env, AUTH_ANALYTICS: recorder } as Env);
+    }
+    expect(points.map((p) => p.blobs?.slice(0, 3))).toEqual([
+      ["webhook_delivery", "retrying", "5xx"],
+      ["webhook_delivery", "delivered", "2xx"],
+    ]);
+  });
+
   it("retries on the schedule (≥ 24 h in all) and then marks the delivery dead; replay sends it again", async () => {
     const s = await setup();
     await failNext(s.hook.inbox, 1000, 500);
