@@ -16,6 +16,7 @@ import type { Database } from "./client";
 import { textArray } from "./oauth-authorize";
 import { insertSessionStatement, ownerOf, type NewSession, type SessionProof } from "./sessions";
 import { personalSlug, type SignedInProfile } from "./signin";
+import { signInFlagsSql } from "./signin-audit";
 import { finishStateStatement } from "./signin-claim";
 
 /** A verified new credential, as `verifyRegistration` returns it. */
@@ -78,7 +79,7 @@ export async function passkeyOwner(db: Database, proof: SessionProof): Promise<{
 export async function addPasskey(
   db: Database,
   proof: SessionProof,
-  input: { challengeHash: string; userId: string; passkey: NewPasskey },
+  input: { challengeHash: string; userId: string; passkey: NewPasskey; context?: RequestContext },
 ): Promise<{ ok: true } | { ok: false; refusal: PasskeyRefusal }> {
   const p = input.passkey;
   return refusing(async () => {
@@ -89,7 +90,7 @@ export async function addPasskey(
           SELECT u.id FROM users u WHERE u.id = ${ownerOf(proof)} AND u.id = ${input.userId}::uuid AND u.disabled_at IS NULL
         ),
         added AS (${insertPasskeySql(p, sql`(SELECT id FROM me)`, sql`me`)}),
-        audit AS (${addAudit(sql`added`)})
+        audit AS (${addAudit(sql`added`, input.context)})
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM me) THEN gatehouse_refuse('unauthorized')
                     WHEN NOT EXISTS (SELECT 1 FROM added) THEN gatehouse_refuse('passkey_exists') END AS refused`),
     ]);
@@ -148,20 +149,8 @@ export async function passkeySignIn(
           FROM used WHERE u.id = used.user_id AND u.disabled_at IS NULL
           RETURNING u.id, u.email, u.email_verified_at IS NOT NULL AS email_verified, u.name, u.image
         ),
-        -- The sign-in's audit row, flagged like a provider sign-in (db/signin-audit.ts): new device / country.
-        history AS (
-          SELECT count(*) AS n,
-                 coalesce(bool_or(e.user_agent IS NOT DISTINCT FROM ${ctx?.userAgent ?? null}::text), false) AS device_seen,
-                 coalesce(bool_or(e.country = ${ctx?.country ?? null}::text), false) AS country_seen
-          FROM audit_events e WHERE e.subject_user_id = ${input.userId}::uuid AND e.action = 'signin.success'
-        ),
-        flagged AS (
-          SELECT signed.id AS user_id, array_remove(ARRAY[
-                   CASE WHEN h.n > 0 AND NOT h.device_seen THEN 'new_device' END,
-                   CASE WHEN h.n > 0 AND ${ctx?.country ?? null}::text IS NOT NULL AND NOT h.country_seen THEN 'new_country' END
-                 ]::text[], NULL) AS flags
-          FROM signed, history h
-        ),
+        -- The sign-in's audit row, flagged like a provider sign-in (db/signin-audit.ts).
+        flagged AS (SELECT signed.id AS user_id, ${signInFlagsSql(sql`signed.id`, ctx)} AS flags FROM signed),
         audit AS (${auditInsert(
           {
             actor: { type: "user", id: sql`flagged.user_id` },
@@ -217,7 +206,7 @@ export async function passkeySignUp(
         SELECT o.id, o.personal_user_id, 'owner' FROM organizations o WHERE o.personal_user_id = ${input.userId}::uuid`),
       db.execute(sql`
         WITH added AS (${insertPasskeySql(input.passkey, sql`${input.userId}::uuid`, sql`(SELECT 1) AS one`)}),
-        audit AS (${addAudit(sql`added`)})
+        audit AS (${addAudit(sql`added`, input.context)})
         SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM added) THEN gatehouse_refuse('passkey_exists') END AS refused`),
       insertSessionStatement(db, { ...input.session, userId: input.userId, passkeyId: input.passkey.id }),
       db.execute(sql`
@@ -248,7 +237,7 @@ export type RemovePasskeyResult =
  * @example
  * const result = await removePasskey(db, proof, passkeyId);
  */
-export async function removePasskey(db: Database, proof: SessionProof, passkeyId: string): Promise<RemovePasskeyResult> {
+export async function removePasskey(db: Database, proof: SessionProof, passkeyId: string, context?: RequestContext): Promise<RemovePasskeyResult> {
   const result = await db.execute(sql`
     WITH me AS (SELECT u.id FROM users u WHERE u.id = ${ownerOf(proof)} AND u.disabled_at IS NULL),
     my_accounts AS (SELECT a.id FROM accounts a WHERE a.user_id = (SELECT id FROM me) FOR UPDATE),
@@ -273,6 +262,8 @@ export async function removePasskey(db: Database, proof: SessionProof, passkeyId
         targetType: "passkey",
         targetId: sql`removed.id::text`,
         metadata: sql`jsonb_build_object('name', removed.name)`,
+        subjectUserId: sql`(SELECT id FROM me)`,
+        context,
       },
       sql`removed`,
     )})
@@ -297,7 +288,7 @@ function insertPasskeySql(p: NewPasskey, userId: SQL, from: SQL): SQL {
     RETURNING id, user_id, name, device_type`;
 }
 
-function addAudit(from: SQL): SQL {
+function addAudit(from: SQL, context: RequestContext | undefined): SQL {
   return auditInsert(
     {
       actor: { type: "user", id: sql`added.user_id` },
@@ -306,6 +297,8 @@ function addAudit(from: SQL): SQL {
       targetType: "passkey",
       targetId: sql`added.id::text`,
       metadata: sql`jsonb_build_object('name', added.name, 'deviceType', added.device_type)`,
+      subjectUserId: sql`added.user_id`,
+      context,
     },
     from,
   );

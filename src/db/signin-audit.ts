@@ -9,6 +9,27 @@ import type { RequestContext } from "../lib/request-context";
 import { auditInsert } from "./audit";
 import type { SignInBatchInput } from "./signin";
 /**
+ * The suspicious-sign-in flags of `userId` signing in now, as a scalar
+ * subquery over their earlier `signin.success` events (those the retention
+ * kept): `new_device` when none had this exact User-Agent (an absent one
+ * counts as one value), `new_country` when the country is known and none
+ * had it. A user with no earlier sign-in event is never flagged. Inside the
+ * sign-in's own statement, its new event is not yet visible.
+ *
+ * @example
+ * sql`SELECT ${signInFlagsSql(sql`signed.id`, c.var.request)} AS flags FROM signed`
+ */
+export function signInFlagsSql(userId: SQL, context: RequestContext | undefined): SQL {
+  const country = context?.country ?? null;
+  const userAgent = context?.userAgent ?? null;
+  return sql`(SELECT array_remove(ARRAY[
+      CASE WHEN count(*) > 0 AND NOT coalesce(bool_or(e.user_agent IS NOT DISTINCT FROM ${userAgent}::text), false) THEN 'new_device' END,
+      CASE WHEN count(*) > 0 AND ${country}::text IS NOT NULL AND NOT coalesce(bool_or(e.country = ${country}::text), false) THEN 'new_country' END
+    ]::text[], NULL)
+    FROM audit_events e WHERE e.subject_user_id = ${userId} AND e.action = 'signin.success')`;
+}
+
+/**
  * Statement 2's audit CTEs (written only if it commits):
  * - `user.create` when the sign-in made the user;
  * - `signin.success` for a sign-in (not a link: `link_user_id` set), the
@@ -30,23 +51,11 @@ import type { SignInBatchInput } from "./signin";
 export function signInAuditSql(input: SignInBatchInput): SQL {
   const p = input.profile;
   const context = input.context ?? undefined;
-  const country = context?.country ?? null;
-  const userAgent = context?.userAgent ?? null;
   return sql`
-    history AS (
-      SELECT count(*) AS n,
-             coalesce(bool_or(e.user_agent IS NOT DISTINCT FROM ${userAgent}::text), false) AS device_seen,
-             coalesce(bool_or(e.country = ${country}::text), false) AS country_seen
-      FROM audit_events e JOIN decision d ON e.subject_user_id = d.user_id
-      WHERE e.action = 'signin.success' AND d.path IN ('existing', 'email_match')
-    ),
     signed_in AS (
       SELECT d.path, COALESCE((SELECT user_id FROM new_account), (SELECT user_id FROM known_account)) AS user_id,
-             array_remove(ARRAY[
-               CASE WHEN h.n > 0 AND NOT h.device_seen THEN 'new_device' END,
-               CASE WHEN h.n > 0 AND ${country}::text IS NOT NULL AND NOT h.country_seen THEN 'new_country' END
-             ]::text[], NULL) AS flags
-      FROM decision d, input i, history h
+             CASE WHEN d.path IN ('existing', 'email_match') THEN ${signInFlagsSql(sql`d.user_id`, context)} ELSE '{}'::text[] END AS flags
+      FROM decision d, input i
       WHERE d.path IN ('new', 'existing', 'email_match') AND i.link_user_id IS NULL
     ),
     linked AS (

@@ -138,7 +138,7 @@ export const account = new Hono<AppEnv>()
     const proof = await identifySession(c);
     if (!proof) throw new GatehouseError("Unauthorized", "Sign in first.");
     // Removing works even with passkeys turned off: a user can always clean up.
-    const result = UUID.test(id) ? await removePasskey(await c.var.db(), proof, id) : { outcome: "not_found" as const };
+    const result = UUID.test(id) ? await removePasskey(await c.var.db(), proof, id, c.var.request) : { outcome: "not_found" as const };
     switch (result.outcome) {
       case "unauthorized":
         throw new GatehouseError("Unauthorized", "Sign in first.");

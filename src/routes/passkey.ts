@@ -159,7 +159,7 @@ export const passkey = new Hono<AppEnv>()
     const credential = await verifyRegistration(c.var.config, input, stored.challenge);
     if (!credential || stored.userId === null) throw verificationFailed();
     const row = passkeyRow(credential, cleanText(body.name, 64) ?? c.var.t.passkeys.defaultName);
-    const result = await addPasskey(await c.var.db(), proof, { challengeHash, userId: stored.userId, passkey: row });
+    const result = await addPasskey(await c.var.db(), proof, { challengeHash, userId: stored.userId, passkey: row, context: c.var.request });
     if (!result.ok) throw refused(result.refusal);
     clearBinding(c);
     return c.json({ redirect: "/account?notice=passkey_added" });

@@ -59,8 +59,8 @@ describe("passkeys", () => {
     expect(await roundTrips()).toBe(1);
     const keys = await passkeysOf(userId);
     expect(keys).toMatchObject([{ name: "Laptop", counter: "1", device_type: "singleDevice", backed_up: false, last_used_at: null, transports: ["internal", "hybrid"] }]);
-    const audit = await rawSql("SELECT action, target_type, target_id, org_id FROM audit_events WHERE actor_id = $1 AND action = 'passkey.add'", [userId]);
-    expect(audit).toEqual([{ action: "passkey.add", target_type: "passkey", target_id: keys[0]!.id, org_id: null }]);
+    const audit = await rawSql("SELECT action, target_type, target_id, org_id, subject_user_id, request_id IS NOT NULL AS has_request FROM audit_events WHERE actor_id = $1 AND action = 'passkey.add'", [userId]);
+    expect(audit).toEqual([{ action: "passkey.add", target_type: "passkey", target_id: keys[0]!.id, org_id: null, subject_user_id: userId, has_request: true }]);
     // The binding cookie is spent.
     expect(setCookies(res).get("__Host-gh_passkey")?.maxAge).toBe(0);
 

@@ -34,8 +34,8 @@ describe("removing passkeys", () => {
     expect(res.headers.get("location")).toBe("/account?notice=passkey_removed");
     expect(await roundTrips()).toBe(1);
     expect((await passkeysOf(userId)).map((k) => k.name)).toEqual(["Key 2"]);
-    const audit = await rawSql("SELECT target_type, target_id, metadata FROM audit_events WHERE actor_id = $1 AND action = 'passkey.remove'", [userId]);
-    expect(audit).toEqual([{ target_type: "passkey", target_id: keys[0]!.id, metadata: { name: "Key 1" } }]);
+    const audit = await rawSql("SELECT target_type, target_id, metadata, subject_user_id, request_id IS NOT NULL AS has_request FROM audit_events WHERE actor_id = $1 AND action = 'passkey.remove'", [userId]);
+    expect(audit).toEqual([{ target_type: "passkey", target_id: keys[0]!.id, metadata: { name: "Key 1" }, subject_user_id: userId, has_request: true }]);
   });
 
   it("refuses to remove the only sign-in method (409 LastSignInMethod): nothing written, no cookie", async () => {
