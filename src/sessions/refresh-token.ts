@@ -49,17 +49,7 @@ const TOKEN_PATTERN =
  * const { sessionId, token, secretHash, familySecretHash } = await mintRefreshToken();
  */
 export async function mintRefreshToken(): Promise<MintedRefreshToken> {
-  const sessionId = crypto.randomUUID();
-  const familySecret = randomSecret();
-  const secret = randomSecret();
-  return {
-    sessionId,
-    familySecret,
-    familySecretHash: await hashSecret(familySecret),
-    secret,
-    token: refreshTokenValue(sessionId, familySecret, secret),
-    secretHash: await hashSecret(secret),
-  };
+  return minted(crypto.randomUUID(), randomSecret(), randomSecret());
 }
 
 /**
@@ -99,8 +89,11 @@ export async function deriveSignInRefreshToken(binding: string, state: string): 
   idBytes[8] = ((idBytes[8] ?? 0) & 0x3f) | 0x80;
   const hex = Array.from(idBytes, (b) => b.toString(16).padStart(2, "0")).join("");
   const sessionId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  const familySecret = base64Url(await mac("family"));
-  const secret = base64Url(await mac("secret"));
+  return minted(sessionId, base64Url(await mac("family")), base64Url(await mac("secret")));
+}
+
+/** A token's parts with the hashes the session row stores. */
+async function minted(sessionId: string, familySecret: string, secret: string): Promise<MintedRefreshToken> {
   return {
     sessionId,
     familySecret,
